@@ -1,0 +1,136 @@
+package diag
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// Local is the Target for the machine triage runs on. It uses the OS
+// directly: syscalls, files, the network stack, exec without a shell.
+type Local struct {
+	factsOnce sync.Once
+	facts     Facts
+	factsErr  error
+}
+
+// NewLocal returns the local Target.
+func NewLocal() *Local { return &Local{} }
+
+func (*Local) Name() string { return "local" }
+
+// Facts gathers the platform facts once and caches them.
+func (l *Local) Facts(ctx context.Context) (Facts, error) {
+	l.factsOnce.Do(func() { l.facts, l.factsErr = localFacts(ctx) })
+	return l.facts, l.factsErr
+}
+
+func localFacts(ctx context.Context) (Facts, error) {
+	f := Facts{OS: runtime.GOOS, Arch: runtime.GOARCH}
+	f.Hostname, _ = os.Hostname()
+	platformFacts(ctx, &f)
+	return f, nil
+}
+
+func (*Local) Run(ctx context.Context, c Command) (CommandResult, error) {
+	if len(c.Argv) == 0 || c.Argv[0] == "" {
+		return CommandResult{}, errors.New("empty command")
+	}
+	max := c.MaxOutput
+	if max <= 0 {
+		max = DefaultMaxOutput
+	}
+	cmd := exec.CommandContext(ctx, c.Argv[0], c.Argv[1:]...)
+	stdout, stderr := &cappedBuffer{max: max}, &cappedBuffer{max: max}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	// A child that keeps our pipes open after being killed must not hold
+	// the check past its context.
+	cmd.WaitDelay = time.Second
+	err := cmd.Run()
+	res := CommandResult{
+		Stdout:    stdout.buf.Bytes(),
+		Stderr:    stderr.buf.Bytes(),
+		Truncated: stdout.dropped || stderr.dropped,
+	}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return res, nil
+	case errors.As(err, &exitErr) && ctx.Err() == nil:
+		res.ExitCode = exitErr.ExitCode()
+		return res, nil
+	case errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist):
+		return res, fmt.Errorf("%s: %w", c.Argv[0], ErrCommandNotFound)
+	case ctx.Err() != nil:
+		return res, ctx.Err()
+	}
+	return res, err
+}
+
+func (*Local) ReadFile(ctx context.Context, path string, limit int64) ([]byte, bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	return readCapped(f, limit)
+}
+
+// readCapped reads at most limit bytes of r and says whether there was more.
+func readCapped(r io.Reader, limit int64) ([]byte, bool, error) {
+	if limit <= 0 {
+		limit = DefaultMaxOutput
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if int64(len(data)) > limit {
+		return data[:limit], true, err
+	}
+	return data, false, err
+}
+
+func (*Local) Stat(ctx context.Context, path string) (FileInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	info := FileInfo{Path: path, Size: fi.Size(), Mode: fi.Mode(), ModTime: fi.ModTime(), UID: -1, GID: -1}
+	fileOwner(fi, &info)
+	return info, nil
+}
+
+func (*Local) DiskUsage(ctx context.Context, path string) (DiskUsage, error) {
+	return diskUsage(path)
+}
+
+func (*Local) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, network, address)
+}
+
+// cappedBuffer keeps the first max bytes written to it and drops the rest,
+// so a command that prints gigabytes costs no more than max of memory.
+type cappedBuffer struct {
+	buf     bytes.Buffer
+	max     int64
+	dropped bool
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	room := b.max - int64(b.buf.Len())
+	if room < int64(len(p)) {
+		b.dropped = true
+		if room > 0 {
+			b.buf.Write(p[:room])
+		}
+		return len(p), nil
+	}
+	return b.buf.Write(p)
+}

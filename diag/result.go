@@ -1,0 +1,63 @@
+package diag
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Result is the verdict of one check. A Checker fills Status, Message,
+// Observed, Hint and Evidence; the runner adds the rest.
+type Result struct {
+	ID    string
+	Kind  string
+	Title string
+
+	Status Status
+	// Message is one sentence saying what was observed.
+	Message string
+	// Observed holds the measured values, under the stable snake_case
+	// names of DESIGN §6 (address, latency_ms, used_percent...).
+	Observed map[string]any
+	// Hint says what to try next; empty on pass.
+	Hint string
+	// Evidence is raw output that supports the verdict, capped in size.
+	Evidence string
+
+	Severity Severity
+	Duration time.Duration
+}
+
+// Resultf returns a result with the given status and a formatted message.
+func Resultf(s Status, format string, a ...any) Result {
+	return Result{Status: s, Message: fmt.Sprintf(format, a...)}
+}
+
+// WithHint returns r with its hint set.
+func (r Result) WithHint(format string, a ...any) Result {
+	r.Hint = fmt.Sprintf(format, a...)
+	return r
+}
+
+// With returns r with observed[key] set.
+func (r Result) With(key string, value any) Result {
+	if r.Observed == nil {
+		r.Observed = map[string]any{}
+	}
+	r.Observed[key] = value
+	return r
+}
+
+// Fixed returns a Checker that reports r without looking at the target:
+// a skipped check, or one whose parameters could not be bound.
+func Fixed(r Result) Checker { return fixed(r) }
+
+type fixed Result
+
+func (f fixed) Run(context.Context, Target) Result { return Result(f) }
+
+// Milliseconds turns a duration into the float milliseconds used in
+// observed values, rounded to microseconds so reports stay readable.
+func Milliseconds(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
+}

@@ -1,0 +1,200 @@
+package diag
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Check is one planned check: what to run and how to report it.
+type Check struct {
+	ID    string
+	Kind  string
+	Title string
+	// Hint is the playbook author's advice, shown when the check fails or
+	// warns. When the check could not run (error), the kind's own hint
+	// about why is shown instead.
+	Hint     string
+	Severity Severity
+	// Timeout bounds the whole check; 0 means the runner's default.
+	Timeout time.Duration
+	Checker Checker
+}
+
+// Runner runs checks against a target.
+type Runner struct {
+	// Parallel bounds how many checks run at once; 0 means DefaultParallel.
+	Parallel int
+	// Timeout is the per-check timeout when a check sets none; 0 means
+	// DefaultCheckTimeout.
+	Timeout time.Duration
+	// MaxEvidence caps the evidence kept per check; 0 means DefaultMaxEvidence.
+	MaxEvidence int
+	// Now is the clock; nil means time.Now. Tests inject a fixed one.
+	Now func() time.Time
+	// Done, when set, is called as each check finishes (from any goroutine,
+	// one call at a time), for progress display.
+	Done func(Result)
+}
+
+const (
+	DefaultParallel     = 8
+	DefaultCheckTimeout = 30 * time.Second
+	DefaultMaxEvidence  = 64 << 10
+)
+
+// Run runs the checks concurrently and returns their results in the
+// order of checks. It always returns, even if a Checker ignores its
+// context: a check that outlives its timeout or ctx is reported as error
+// ("timed out after ..." or "cancelled") and left behind.
+//
+// When ctx is cancelled, checks in flight and checks not yet started are
+// reported as error with message "cancelled"; finished ones keep their
+// results, so a report can still be written.
+func (r *Runner) Run(ctx context.Context, t Target, checks []Check) []Result {
+	parallel := r.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	results := make([]Result, len(checks))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	var doneMu sync.Mutex
+	for i := range checks {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			// Not started: say so, without running it.
+			results[i] = r.finish(checks[i], cancelled(), 0)
+			r.report(&doneMu, results[i])
+			continue
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i] = r.runOne(ctx, t, checks[i])
+			r.report(&doneMu, results[i])
+		}(i)
+	}
+	wg.Wait()
+	return results
+}
+
+func (r *Runner) report(mu *sync.Mutex, res Result) {
+	if r.Done == nil {
+		return
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	r.Done(res)
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Runner) runOne(parent context.Context, t Target, c Check) (res Result) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = r.Timeout
+	}
+	if timeout <= 0 {
+		timeout = DefaultCheckTimeout
+	}
+	ctx, cancel := context.WithTimeout(parent, timeout)
+	defer cancel()
+
+	start := r.now()
+	out := make(chan Result, 1)
+	go func() {
+		defer func() {
+			// A bug in one kind must not take down the whole run.
+			if p := recover(); p != nil {
+				out <- Resultf(Error, "internal error in the %s check: %v", c.Kind, p).
+					WithHint("this is a bug in triage; please report it with this message")
+			}
+		}()
+		if c.Checker == nil {
+			out <- Resultf(Error, "check has nothing to run")
+			return
+		}
+		out <- c.Checker.Run(ctx, t)
+	}()
+
+	select {
+	case res = <-out:
+		// A check that gave up because its context ended says so in the
+		// runner's words, so timeouts and cancellations read the same in
+		// every kind; a check that passed in time keeps its verdict.
+		if ctx.Err() != nil && res.Status == Error {
+			res = overrideEnded(parent, res, timeout)
+		}
+	case <-ctx.Done():
+		res = overrideEnded(parent, Result{}, timeout)
+	}
+	return r.finish(c, res, r.now().Sub(start))
+}
+
+func overrideEnded(parent context.Context, res Result, timeout time.Duration) Result {
+	if parent.Err() != nil {
+		c := cancelled()
+		c.Observed, c.Evidence = res.Observed, res.Evidence
+		return c
+	}
+	res.Status = Error
+	res.Message = fmt.Sprintf("timed out after %s", timeout)
+	res.Hint = "the check did not finish in time: raise its timeout: in the playbook, or find out why the target answers slowly"
+	return res
+}
+
+func cancelled() Result {
+	return Result{Status: Error, Message: "cancelled", Hint: "the run was interrupted before this check finished; run it again"}
+}
+
+// finish fills in what the runner knows about a check and applies its severity.
+func (r *Runner) finish(c Check, res Result, d time.Duration) Result {
+	res.ID, res.Kind, res.Title = c.ID, c.Kind, c.Title
+	if !res.Status.Valid() {
+		res.Status = Error
+		res.Message = "check returned no verdict"
+	}
+	sev := c.Severity
+	if sev == "" {
+		sev = Critical
+	}
+	res.Severity = sev
+	res.Status = sev.Cap(res.Status)
+	switch res.Status {
+	case Pass, Skip:
+		if res.Status == Pass {
+			res.Hint = ""
+		}
+	case Warn, Fail:
+		if c.Hint != "" {
+			res.Hint = c.Hint
+		}
+	}
+	max := r.MaxEvidence
+	if max <= 0 {
+		max = DefaultMaxEvidence
+	}
+	if len(res.Evidence) > max {
+		res.Evidence = res.Evidence[:max] + "\n[evidence truncated]"
+	}
+	res.Duration = d
+	return res
+}
+
+// IsContextErr reports whether err comes from a context ending, which the
+// runner reports as a timeout or cancellation rather than the kind's error.
+func IsContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,436 @@
+package playbooks
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/triage-dev/triage/diag"
+)
+
+// Playbook is a loaded, validated playbook.
+type Playbook struct {
+	Name        string
+	Description string
+	// Source says where the playbook came from: "builtin:NAME" or a path.
+	Source string
+	// SHA256 is the hex digest of the playbook's bytes, so a report says
+	// exactly which playbook produced it.
+	SHA256 string
+	// Vars are the playbook's variables after --var overrides, resolved.
+	Vars   map[string]string
+	Checks []*Check
+}
+
+// Check is one check of a playbook, validated but not yet bound to a target.
+type Check struct {
+	ID       string
+	Title    string
+	Kind     string
+	Hint     string
+	Severity diag.Severity
+	Timeout  time.Duration
+	Tags     []string
+	When     When
+
+	file     string
+	kindKey  *yaml.Node
+	params   *yaml.Node
+	checker  diag.Checker // decoded at load time when nothing waits on host facts
+	deferred bool
+}
+
+// When limits a check to some platforms; an empty list matches all.
+type When struct {
+	OS     []string // GOOS names: linux, darwin, windows...
+	Distro []string // os-release IDs: debian, ubuntu, rhel...
+}
+
+// Options adjust loading.
+type Options struct {
+	// Vars override the playbook's vars (from --var), and may define new ones.
+	Vars map[string]string
+}
+
+var syntaxLineRe = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// knownOS lists the os values accepted in when:, with macos as an alias.
+var knownOS = []string{"aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios", "linux", "netbsd", "openbsd", "solaris", "windows"}
+
+var checkKeys = []string{"id", "title", "hint", "severity", "timeout", "tags", "when"}
+
+// LoadFile reads and loads the playbook at path.
+func LoadFile(path string, opts Options) (*Playbook, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &ReadError{Path: path, Err: err}
+	}
+	return Load(path, path, data, opts)
+}
+
+// ReadError means a playbook file could not be read at all.
+type ReadError struct {
+	Path string
+	Err  error
+}
+
+func (e *ReadError) Error() string {
+	return fmt.Sprintf("cannot read playbook %s: %v", e.Path, unwrapPathError(e.Err))
+}
+func (e *ReadError) Unwrap() error { return e.Err }
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// Load parses and validates a playbook. file names it in error messages;
+// source is recorded in reports. Every mistake is returned at once, as an
+// ErrorList.
+func Load(file, source string, data []byte, opts Options) (*Playbook, error) {
+	e := &errs{file: file}
+	sum := sha256.Sum256(data)
+	pb := &Playbook{Source: source, SHA256: hex.EncodeToString(sum[:])}
+
+	var doc yaml.Node
+	// Editors on Windows like to start files with a byte-order mark.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, ErrorList{syntaxError(file, err)}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		return nil, ErrorList{{File: file, Msg: "playbook is empty: it needs at least a checks: list (see triage playbook show standard)"}}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		e.at(root, "a playbook is a mapping with name, description, vars and checks; got %s", describe(root))
+		return nil, e.err()
+	}
+
+	var checksNode *yaml.Node
+	var varsNode *yaml.Node
+	forEachPair(e, root, "playbook", func(key, val *yaml.Node) {
+		switch key.Value {
+		case "name":
+			pb.Name = scalarString(e, "name", val)
+		case "description":
+			pb.Description = scalarString(e, "description", val)
+		case "vars":
+			varsNode = val
+		case "checks":
+			checksNode = val
+		default:
+			e.at(key, "unknown key %q%s; a playbook has name, description, vars and checks", key.Value,
+				didYouMean(key.Value, []string{"name", "description", "vars", "checks"}, strconv.Quote))
+		}
+	})
+
+	pb.Vars = loadVars(e, varsNode, opts.Vars)
+	if checksNode == nil {
+		e.list = append(e.list, Error{File: file, Line: root.Line, Col: root.Column, Msg: "playbook has no checks: list"})
+		return nil, e.err()
+	}
+	if checksNode.Kind != yaml.SequenceNode {
+		e.at(checksNode, "checks: want a list of checks, got %s", describe(checksNode))
+		return nil, e.err()
+	}
+	ids := map[string]*yaml.Node{}
+	for _, n := range checksNode.Content {
+		c := loadCheck(e, file, n, pb.Vars)
+		if c == nil {
+			continue
+		}
+		if c.ID != "" {
+			if prev, dup := ids[c.ID]; dup {
+				e.at(idNode(n), "duplicate check id %q (first used at line %d)", c.ID, prev.Line)
+			} else {
+				ids[c.ID] = idNode(n)
+			}
+		}
+		pb.Checks = append(pb.Checks, c)
+	}
+	if len(checksNode.Content) == 0 {
+		e.at(checksNode, "checks: the list is empty")
+	}
+	if err := e.err(); err != nil {
+		return nil, err
+	}
+	return pb, nil
+}
+
+func syntaxError(file string, err error) Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	// yaml.v3 reports syntax errors as "line N: message" without a column.
+	if m := syntaxLineRe.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return Error{File: file, Line: line, Msg: "YAML syntax error: " + m[2]}
+	}
+	return Error{File: file, Msg: "YAML syntax error: " + msg}
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+// forEachPair walks a mapping's key/value pairs, reporting keys that are
+// not scalars and keys given twice.
+func forEachPair(e *errs, m *yaml.Node, what string, fn func(key, val *yaml.Node)) {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		key, val := m.Content[i], m.Content[i+1]
+		if val.Kind == yaml.AliasNode {
+			val = val.Alias
+		}
+		if key.Kind != yaml.ScalarNode {
+			e.at(key, "%s: keys must be plain words", what)
+			continue
+		}
+		if line, dup := seen[key.Value]; dup {
+			e.at(key, "%s: key %q given twice (first at line %d)", what, key.Value, line)
+			continue
+		}
+		seen[key.Value] = key.Line
+		fn(key, val)
+	}
+}
+
+func scalarString(e *errs, name string, n *yaml.Node) string {
+	if n.Kind != yaml.ScalarNode || isNull(n) {
+		e.at(n, "%s: want a string, got %s", name, describe(n))
+		return ""
+	}
+	return n.Value
+}
+
+// loadVars reads vars:, applies overrides and resolves variables that
+// refer to other variables.
+func loadVars(e *errs, n *yaml.Node, overrides map[string]string) map[string]string {
+	raw := map[string]string{}
+	pos := map[string]*yaml.Node{}
+	if n != nil && !isNull(n) {
+		if n.Kind != yaml.MappingNode {
+			e.at(n, "vars: want a mapping of names to values, got %s", describe(n))
+		} else {
+			forEachPair(e, n, "vars", func(key, val *yaml.Node) {
+				if !varNameRe.MatchString(key.Value) {
+					e.at(key, "vars: invalid variable name %q: use letters, digits and _, starting with a letter", key.Value)
+					return
+				}
+				if val.Kind != yaml.ScalarNode {
+					e.at(val, "vars.%s: want a single value, got %s", key.Value, describe(val))
+					return
+				}
+				raw[key.Value], pos[key.Value] = val.Value, val
+			})
+		}
+	}
+	resolved := map[string]string{}
+	for k, v := range overrides {
+		resolved[k] = v // --var values are taken literally
+	}
+	// Resolve ${...} inside var values, in name order so errors are stable.
+	names := make([]string, 0, len(raw))
+	for k := range raw {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var resolve func(name string, stack []string) string
+	resolve = func(name string, stack []string) string {
+		if v, ok := resolved[name]; ok {
+			return v
+		}
+		for _, s := range stack {
+			if s == name {
+				e.at(pos[name], "vars.%s: refers to itself through %s", name, strings.Join(append(stack, name), " -> "))
+				resolved[name] = ""
+				return ""
+			}
+		}
+		val := raw[name]
+		sub := scope{vars: map[string]string{}, facts: map[string]string{}}
+		for _, m := range refRe.FindAllStringSubmatch(val, -1) {
+			ref := strings.TrimSpace(m[1])
+			if _, ok := raw[ref]; ok {
+				sub.vars[ref] = resolve(ref, append(stack, name))
+			} else if v, ok := resolved[ref]; ok {
+				sub.vars[ref] = v
+			}
+		}
+		out, deferred, problems := sub.expand(val)
+		if deferred || strings.Contains(val, "${"+hostPrefix) {
+			e.at(pos[name], "vars.%s: a variable cannot refer to host facts; use ${host.NAME} in the check itself", name)
+		}
+		for _, p := range problems {
+			e.list = append(e.list, Error{File: e.file, Line: pos[name].Line, Col: column(pos[name], p.offset), Msg: "vars." + name + ": " + p.msg})
+		}
+		resolved[name] = out
+		return out
+	}
+	for _, name := range names {
+		resolve(name, nil)
+	}
+	return resolved
+}
+
+func idNode(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.MappingNode {
+		if v := valueNode(n, "id"); v != nil {
+			return v
+		}
+	}
+	return n
+}
+
+// loadCheck validates one entry of checks:.
+func loadCheck(e *errs, file string, n *yaml.Node, vars map[string]string) *Check {
+	if n.Kind != yaml.MappingNode {
+		e.at(n, "a check is a mapping with an id, a title and one check kind (such as tcp: or disk:); got %s", describe(n))
+		return nil
+	}
+	c := &Check{file: file, Severity: diag.Critical}
+	var kindKeys []*yaml.Node
+	var kindVals []*yaml.Node
+	forEachPair(e, n, "check", func(key, val *yaml.Node) {
+		switch key.Value {
+		case "id":
+			c.ID = scalarString(e, "id", val)
+			if c.ID != "" && !idRe.MatchString(c.ID) {
+				e.at(val, "id %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", c.ID)
+			}
+		case "title":
+			c.Title = scalarString(e, "title", val)
+		case "hint":
+			c.Hint = scalarString(e, "hint", val)
+		case "severity":
+			s, err := diag.ParseSeverity(scalarString(e, "severity", val))
+			if err != nil && val.Kind == yaml.ScalarNode {
+				e.at(val, "severity: %v", err)
+			}
+			if err == nil {
+				c.Severity = s
+			}
+		case "timeout":
+			var d diag.Duration
+			if s := scalarString(e, "timeout", val); s != "" {
+				if err := d.UnmarshalText([]byte(s)); err != nil {
+					e.at(val, "timeout: %v", err)
+				}
+			}
+			c.Timeout = d.D()
+		case "tags":
+			c.Tags = stringList(e, "tags", val)
+		case "when":
+			c.When = loadWhen(e, val)
+		default:
+			if _, ok := diag.LookupKind(key.Value); ok {
+				kindKeys, kindVals = append(kindKeys, key), append(kindVals, val)
+				return
+			}
+			e.at(key, "unknown key %q%s; a check has %s and one check kind: %s", key.Value,
+				didYouMean(key.Value, append(diag.KindNames(), checkKeys...), strconv.Quote),
+				strings.Join(checkKeys, ", "), strings.Join(diag.KindNames(), ", "))
+		}
+	})
+	if c.ID == "" && valueNode(n, "id") == nil {
+		e.at(n, "check has no id: add one such as \"id: %s-1\"", firstOr(kindKeys, "disk"))
+	}
+	switch len(kindKeys) {
+	case 0:
+		e.at(n, "check %s has no check kind: add one of %s", quoteOr(c.ID), strings.Join(diag.KindNames(), ", "))
+		return c
+	case 1:
+	default:
+		e.at(kindKeys[1], "check %s has more than one check kind (%s and %s): split it into two checks", quoteOr(c.ID), kindKeys[0].Value, kindKeys[1].Value)
+		return c
+	}
+	k, _ := diag.LookupKind(kindKeys[0].Value)
+	c.Kind, c.kindKey, c.params = k.Name, kindKeys[0], kindVals[0]
+	if c.Title == "" {
+		c.Title = c.ID
+	}
+	d := &decoder{errs: e, scope: scope{vars: vars}}
+	checker := d.decodeParams(k, c.kindKey, c.params)
+	c.deferred = d.deferred
+	if !c.deferred {
+		c.checker = checker
+	}
+	return c
+}
+
+func firstOr(keys []*yaml.Node, def string) string {
+	if len(keys) > 0 {
+		return keys[0].Value
+	}
+	return def
+}
+
+func quoteOr(id string) string {
+	if id == "" {
+		return "(without id)"
+	}
+	return strconv.Quote(id)
+}
+
+func stringList(e *errs, name string, n *yaml.Node) []string {
+	if n.Kind == yaml.ScalarNode && !isNull(n) {
+		return []string{n.Value} // a single value is a list of one
+	}
+	if n.Kind != yaml.SequenceNode {
+		e.at(n, "%s: want a list of words (such as [network, vpn]), got %s", name, describe(n))
+		return nil
+	}
+	out := make([]string, 0, len(n.Content))
+	for _, item := range n.Content {
+		if item.Kind != yaml.ScalarNode || isNull(item) {
+			e.at(item, "%s: want a word, got %s", name, describe(item))
+			continue
+		}
+		out = append(out, item.Value)
+	}
+	return out
+}
+
+func loadWhen(e *errs, n *yaml.Node) When {
+	var w When
+	if n.Kind != yaml.MappingNode {
+		e.at(n, "when: want a mapping such as {os: [linux]}, got %s", describe(n))
+		return w
+	}
+	forEachPair(e, n, "when", func(key, val *yaml.Node) {
+		switch key.Value {
+		case "os":
+			for i, os := range stringList(e, "when.os", val) {
+				os = strings.ToLower(os)
+				if os == "macos" {
+					os = "darwin"
+				}
+				if !contains(knownOS, os) {
+					at := val
+					if val.Kind == yaml.SequenceNode && i < len(val.Content) {
+						at = val.Content[i]
+					}
+					e.at(at, "when.os: unknown operating system %q%s; use %s (or macos)", os,
+						didYouMean(os, append(knownOS, "macos"), strconv.Quote), strings.Join(knownOS, ", "))
+				}
+				w.OS = append(w.OS, os)
+			}
+		case "distro":
+			w.Distro = stringList(e, "when.distro", val)
+		default:
+			e.at(key, "when: unknown condition %q%s; use os or distro", key.Value, didYouMean(key.Value, []string{"os", "distro"}, strconv.Quote))
+		}
+	})
+	return w
+}
+

@@ -1,0 +1,131 @@
+package playbooks
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/triage-dev/triage/diag"
+)
+
+// Selection picks checks by tag or id (--tags, --only). Empty selects all.
+type Selection struct {
+	Tags []string // a check is selected if it has any of these tags
+	Only []string // a check is selected if its id is one of these
+}
+
+func (s Selection) selects(c *Check) bool {
+	if len(s.Only) > 0 && !slices.Contains(s.Only, c.ID) {
+		return false
+	}
+	if len(s.Tags) > 0 && !slices.ContainsFunc(c.Tags, func(t string) bool { return slices.Contains(s.Tags, t) }) {
+		return false
+	}
+	return true
+}
+
+// Check reports a selection that names ids or tags none of the playbooks
+// has: a typo in --only would otherwise run nothing and pass.
+func (s Selection) Check(pbs []*Playbook) error {
+	ids, tags := map[string]bool{}, map[string]bool{}
+	for _, pb := range pbs {
+		for _, c := range pb.Checks {
+			ids[c.ID] = true
+			for _, t := range c.Tags {
+				tags[t] = true
+			}
+		}
+	}
+	var problems []string
+	for _, id := range s.Only {
+		if !ids[id] {
+			problems = append(problems, fmt.Sprintf("--only %s: no check has that id%s", id, didYouMean(id, keys(ids), func(s string) string { return s })))
+		}
+	}
+	for _, t := range s.Tags {
+		if !tags[t] {
+			known := keys(tags)
+			list := "no check has tags"
+			if len(known) > 0 {
+				list = "tags are " + strings.Join(known, ", ")
+			}
+			problems = append(problems, fmt.Sprintf("--tags %s: no check has that tag; %s", t, list))
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s", strings.Join(problems, "\n"))
+	}
+	return nil
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Plan binds the playbook's selected checks to a target with the given
+// facts. Checks whose when: does not match the target are kept and report
+// skip with the reason, so a report shows what was not looked at.
+func (pb *Playbook) Plan(facts diag.Facts, sel Selection) []diag.Check {
+	var out []diag.Check
+	for _, c := range pb.Checks {
+		if !sel.selects(c) {
+			continue
+		}
+		dc := diag.Check{ID: c.ID, Kind: c.Kind, Title: c.Title, Hint: c.Hint, Severity: c.Severity, Timeout: c.Timeout}
+		switch {
+		case !c.When.matches(facts):
+			dc.Checker = diag.Fixed(diag.Resultf(diag.Skip, "%s", c.When.skipReason(facts)))
+		case c.deferred:
+			dc.Checker = c.bind(pb.Vars, facts)
+		default:
+			dc.Checker = c.checker
+		}
+		out = append(out, dc)
+	}
+	return out
+}
+
+// bind decodes the parameters of a check that refers to host facts, now
+// that they are known. A value that turns out bad for this host is the
+// check's error, not the whole run's.
+func (c *Check) bind(vars map[string]string, facts diag.Facts) diag.Checker {
+	k, _ := diag.LookupKind(c.Kind)
+	e := &errs{file: c.file}
+	d := &decoder{errs: e, scope: scope{vars: vars, facts: facts.Vars()}}
+	checker := d.decodeParams(k, c.kindKey, c.params)
+	if err := e.err(); err != nil {
+		return diag.Fixed(diag.Resultf(diag.Error, "parameters are invalid for this host: %v", err).
+			WithHint("a ${host.*} fact gave a value this check cannot use; look at the target's facts in the report"))
+	}
+	return checker
+}
+
+func (w When) matches(f diag.Facts) bool {
+	if len(w.OS) > 0 && !slices.Contains(w.OS, f.OS) {
+		return false
+	}
+	if len(w.Distro) > 0 && !slices.Contains(w.Distro, f.Distro) {
+		return false
+	}
+	return true
+}
+
+func (w When) skipReason(f diag.Facts) string {
+	if len(w.OS) > 0 && !slices.Contains(w.OS, f.OS) {
+		return fmt.Sprintf("runs only on %s; this is %s", strings.Join(w.OS, ", "), orUnknown(f.OS))
+	}
+	return fmt.Sprintf("runs only on %s; this is %s", strings.Join(w.Distro, ", "), orUnknown(f.Distro))
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
