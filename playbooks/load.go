@@ -301,6 +301,7 @@ func loadCheck(e *errs, file string, n *yaml.Node, vars map[string]string) *Chec
 	c := &Check{file: file, Severity: diag.Critical}
 	var kindKeys []*yaml.Node
 	var kindVals []*yaml.Node
+	unknownKey := false
 	forEachPair(e, n, "check", func(key, val *yaml.Node) {
 		switch key.Value {
 		case "id":
@@ -337,6 +338,7 @@ func loadCheck(e *errs, file string, n *yaml.Node, vars map[string]string) *Chec
 				kindKeys, kindVals = append(kindKeys, key), append(kindVals, val)
 				return
 			}
+			unknownKey = true
 			e.at(key, "unknown key %q%s; a check has %s and one check kind: %s", key.Value,
 				didYouMean(key.Value, append(diag.KindNames(), checkKeys...), strconv.Quote),
 				strings.Join(checkKeys, ", "), strings.Join(diag.KindNames(), ", "))
@@ -347,7 +349,11 @@ func loadCheck(e *errs, file string, n *yaml.Node, vars map[string]string) *Chec
 	}
 	switch len(kindKeys) {
 	case 0:
-		e.at(n, "check %s has no check kind: add one of %s", quoteOr(c.ID), strings.Join(diag.KindNames(), ", "))
+		// An unknown key is most likely the kind, misspelt: that error
+		// already says what to write.
+		if !unknownKey {
+			e.at(n, "check %s has no check kind: add one of %s", quoteOr(c.ID), strings.Join(diag.KindNames(), ", "))
+		}
 		return c
 	case 1:
 	default:

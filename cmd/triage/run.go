@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/triage-dev/triage/diag"
+	"github.com/triage-dev/triage/playbooks"
+	"github.com/triage-dev/triage/reports"
+)
+
+type runOptions struct {
+	io *streams
+
+	Playbooks []string
+	Vars      []string
+	Format    string
+	Reports   []string
+	Tags      []string
+	Only      []string
+	Parallel  int
+	Timeout   time.Duration
+	Ticket    string
+
+	// Test hooks: the clock and the target; nil means time.Now and this machine.
+	Now    func() time.Time
+	Target diag.Target
+}
+
+func newRunCmd(io *streams, runF func(context.Context, *runOptions) error) *cobra.Command {
+	opts := &runOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "run [PLAYBOOK...]",
+		Short: "Run playbooks on this machine and print a report",
+		Long: `Run one or more playbooks on this machine and print a report.
+
+A PLAYBOOK is a path to a YAML file or the name of a built-in playbook
+(see 'triage playbook list'); with none, the built-in "standard" runs.
+The report goes to stdout in the format of -o; --report writes it to
+files too, in the format their extension names, so it can be attached
+to a ticket. Ctrl-C stops the checks in flight, marks them cancelled and
+still writes the report.
+
+Exit codes: 0 all passed, 1 worst was a warning, 2 a check failed,
+3 something could not be checked, 64 bad usage, 65 invalid playbook.`,
+		Example: `  triage run
+  triage run disk connectivity -o json
+  triage run ./vpn.yaml --var gateway=vpn.example.com --report ticket-1234.json
+  triage run standard --tags disk --report out.txt --report out.json`,
+		ValidArgsFunction: completePlaybooks,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Playbooks = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Format, "format", "o", "text", "report format on stdout: "+strings.Join(reports.Formats(), ", "))
+	f.StringArrayVar(&opts.Reports, "report", nil, "also write the report to `FILE`, format from its extension (.json .txt); repeatable")
+	f.StringArrayVar(&opts.Vars, "var", nil, "set a playbook variable, as `NAME=VALUE`; repeatable")
+	f.StringSliceVar(&opts.Tags, "tags", nil, "run only checks with one of these `TAGS` (comma-separated)")
+	f.StringSliceVar(&opts.Only, "only", nil, "run only the checks with these `IDS` (comma-separated)")
+	f.IntVar(&opts.Parallel, "parallel", diag.DefaultParallel, "how many checks run at once")
+	f.DurationVar(&opts.Timeout, "check-timeout", diag.DefaultCheckTimeout, "time limit for a check that sets no timeout of its own")
+	f.StringVar(&opts.Ticket, "ticket", "", "stamp the report with a ticket `ID`")
+	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return reports.Formats(), cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+func completePlaybooks(_ *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+	var out []string
+	for _, b := range playbooks.Builtins() {
+		out = append(out, b.Name+"\t"+b.Description)
+	}
+	// Playbook files are completed by the shell as well.
+	return out, cobra.ShellCompDirectiveDefault
+}
+
+func runRun(ctx context.Context, opts *runOptions) error {
+	renderer, ok := reports.Lookup(opts.Format)
+	if !ok {
+		return usageErrorf("formats: "+strings.Join(reports.Formats(), ", "), "unknown format %q", opts.Format)
+	}
+	for _, path := range opts.Reports {
+		if _, err := reports.ForFile(path); err != nil {
+			return usageErrorf("", "--report %v", err)
+		}
+	}
+	if opts.Parallel < 1 {
+		return usageErrorf("", "--parallel must be at least 1, got %d", opts.Parallel)
+	}
+	vars, err := parseVars(opts.Vars)
+	if err != nil {
+		return err
+	}
+	pbs, err := loadPlaybooks(opts.Playbooks, playbooks.Options{Vars: vars})
+	if err != nil {
+		return err
+	}
+	sel := playbooks.Selection{Tags: opts.Tags, Only: opts.Only}
+	if err := sel.Check(pbs); err != nil {
+		return usageErrorf("'triage playbook show NAME' lists a playbook's checks", "%v", err)
+	}
+
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	target := opts.Target
+	if target == nil {
+		target = diag.NewLocal()
+	}
+	rep := newReport(pbs, now(), opts.Ticket)
+	rep.Hosts = append(rep.Hosts, runHost(ctx, opts, target, pbs, sel, now))
+	rep.Finish(now())
+
+	if ctx.Err() != nil {
+		opts.io.warnf("interrupted: unfinished checks are reported as cancelled")
+	}
+	if err := renderer.Render(opts.io.Out, rep, reports.Options{Color: opts.io.color()}); err != nil {
+		return &exitCodeError{code: exitError, err: fmt.Errorf("writing the report: %w", err)}
+	}
+	if err := writeReports(opts.io, opts.Reports, rep); err != nil {
+		return err
+	}
+	if code := statusExit(rep.Summary.Status); code != exitPass {
+		return &exitCodeError{code: code}
+	}
+	return nil
+}
+
+// runHost runs the playbooks on one target and reports what it found.
+func runHost(ctx context.Context, opts *runOptions, t diag.Target, pbs []*playbooks.Playbook, sel playbooks.Selection, now func() time.Time) reports.Host {
+	host := reports.Host{Target: t.Name()}
+	facts, err := t.Facts(ctx)
+	if err != nil {
+		host.Error = err.Error()
+		return host
+	}
+	host.Facts = facts
+	var checks []diag.Check
+	var owner []string // the playbook of each check
+	for _, pb := range pbs {
+		planned := pb.Plan(facts, sel)
+		checks = append(checks, planned...)
+		for range planned {
+			owner = append(owner, pb.Name)
+		}
+	}
+	p := newProgress(opts.io, len(checks))
+	runner := &diag.Runner{Parallel: opts.Parallel, Timeout: opts.Timeout, Now: now, Done: p.done}
+	results := runner.Run(ctx, t, checks)
+	p.finish()
+	single := len(pbs) == 1
+	for i, r := range results {
+		pbName := owner[i]
+		if single {
+			pbName = "" // one playbook: the report header says which
+		}
+		host.Results = append(host.Results, reports.FromDiag(r, pbName))
+	}
+	return host
+}
+
+func newReport(pbs []*playbooks.Playbook, started time.Time, ticket string) *reports.Report {
+	rep := &reports.Report{
+		Schema:  reports.Schema,
+		Tool:    reports.Tool{Name: "triage", Version: versionString()},
+		Started: started,
+		Ticket:  ticket,
+	}
+	for _, pb := range pbs {
+		rep.Playbooks = append(rep.Playbooks, reports.PlaybookRef{Name: pb.Name, Source: pb.Source, SHA256: pb.SHA256})
+	}
+	return rep
+}
+
+func writeReports(io *streams, paths []string, rep *reports.Report) error {
+	var failed []string
+	for _, path := range paths {
+		if err := reports.WriteFile(path, rep, reports.Options{}); err != nil {
+			io.warnf("cannot write the report to %s: %v", path, err)
+			failed = append(failed, path)
+			continue
+		}
+		if io.ErrIsTTY {
+			io.warnf("report written to %s", path)
+		}
+	}
+	if len(failed) > 0 {
+		return &exitCodeError{code: exitError, hint: "check that the folder exists and can be written to, and that the disk has room"}
+	}
+	return nil
+}
+
+func parseVars(kvs []string) (map[string]string, error) {
+	vars := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageErrorf("write --var NAME=VALUE", "--var %q: missing '='", kv)
+		}
+		vars[k] = v
+	}
+	return vars, nil
+}
+
+// loadPlaybooks opens every playbook argument and reports every problem in
+// every playbook before giving up, so one run shows all there is to fix.
+func loadPlaybooks(args []string, opts playbooks.Options) ([]*playbooks.Playbook, error) {
+	if len(args) == 0 {
+		args = []string{"standard"}
+	}
+	var pbs []*playbooks.Playbook
+	var invalid, notFound []string
+	for _, arg := range args {
+		pb, err := playbooks.Open(arg, opts)
+		var nf *playbooks.NotFoundError
+		switch {
+		case errors.As(err, &nf):
+			notFound = append(notFound, err.Error())
+		case err != nil:
+			invalid = append(invalid, err.Error())
+		default:
+			pbs = append(pbs, pb)
+		}
+	}
+	if len(invalid) > 0 {
+		return nil, invalidInput(errors.New(strings.Join(append(invalid, notFound...), "\n")),
+			"fix the mistakes above; 'triage playbook validate FILE' checks a playbook without running it")
+	}
+	if len(notFound) > 0 {
+		return nil, usageErrorf("'triage playbook list' shows the built-in playbooks", "%s", strings.Join(notFound, "\n"))
+	}
+	return pbs, nil
+}

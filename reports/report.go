@@ -1,0 +1,162 @@
+package reports
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/triage-dev/triage/diag"
+)
+
+// Schema names the version of the JSON report format.
+const Schema = "triage.report/v1"
+
+// Report is the result of one run: one host or many.
+type Report struct {
+	Schema    string        `json:"schema"`
+	Tool      Tool          `json:"tool"`
+	Started   time.Time     `json:"started"`
+	Finished  time.Time     `json:"finished"`
+	Ticket    string        `json:"ticket,omitempty"`
+	Playbooks []PlaybookRef `json:"playbooks"`
+	Hosts     []Host        `json:"hosts"`
+	Summary   Summary       `json:"summary"`
+}
+
+// Tool names the program that wrote the report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// PlaybookRef identifies a playbook exactly: a report says what it ran.
+type PlaybookRef struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+	SHA256 string `json:"sha256"`
+}
+
+// Host is what was found on one target.
+type Host struct {
+	Target string      `json:"target"`
+	Status diag.Status `json:"status"`
+	// Error says why the host could not be checked at all, if so.
+	Error   string     `json:"error,omitempty"`
+	Facts   diag.Facts `json:"facts"`
+	Results []Result   `json:"results"`
+}
+
+// Result is one check's verdict, as reported.
+type Result struct {
+	ID         string         `json:"id"`
+	Kind       string         `json:"kind"`
+	Title      string         `json:"title"`
+	Playbook   string         `json:"playbook,omitempty"`
+	Severity   diag.Severity  `json:"severity,omitempty"`
+	Status     diag.Status    `json:"status"`
+	Message    string         `json:"message"`
+	Observed   map[string]any `json:"observed,omitempty"`
+	Hint       string         `json:"hint,omitempty"`
+	Evidence   string         `json:"evidence,omitempty"`
+	DurationMS float64        `json:"duration_ms"`
+}
+
+// Summary counts verdicts over every host.
+type Summary struct {
+	Hosts  int         `json:"hosts"`
+	Pass   int         `json:"pass"`
+	Warn   int         `json:"warn"`
+	Fail   int         `json:"fail"`
+	Error  int         `json:"error"`
+	Skip   int         `json:"skip"`
+	Status diag.Status `json:"status"`
+}
+
+// FromDiag converts an engine result for the report.
+func FromDiag(r diag.Result, playbook string) Result {
+	return Result{
+		ID:         r.ID,
+		Kind:       r.Kind,
+		Title:      r.Title,
+		Playbook:   playbook,
+		Severity:   r.Severity,
+		Status:     r.Status,
+		Message:    r.Message,
+		Observed:   r.Observed,
+		Hint:       r.Hint,
+		Evidence:   r.Evidence,
+		DurationMS: math.Round(float64(r.Duration.Microseconds())/100) / 10,
+	}
+}
+
+// Finish sets each host's status from its results and computes the summary.
+func (r *Report) Finish(finished time.Time) {
+	r.Finished = finished
+	s := Summary{Hosts: len(r.Hosts)}
+	for i := range r.Hosts {
+		h := &r.Hosts[i]
+		h.Status = hostStatus(h)
+		s.Status = diag.Worst(s.Status, h.Status)
+		for _, res := range h.Results {
+			switch res.Status {
+			case diag.Pass:
+				s.Pass++
+			case diag.Warn:
+				s.Warn++
+			case diag.Fail:
+				s.Fail++
+			case diag.Error:
+				s.Error++
+			case diag.Skip:
+				s.Skip++
+			}
+		}
+	}
+	if s.Status == "" || s.Status == diag.Skip {
+		s.Status = diag.Pass
+	}
+	r.Summary = s
+}
+
+func hostStatus(h *Host) diag.Status {
+	if h.Error != "" {
+		return diag.Error
+	}
+	st := diag.Pass
+	for _, res := range h.Results {
+		st = diag.Worst(st, res.Status)
+	}
+	if st == diag.Skip {
+		st = diag.Pass
+	}
+	return st
+}
+
+// ErrInvalid marks a report file that is not a triage report.
+var ErrInvalid = errors.New("not a valid triage report")
+
+// Read decodes a JSON report and checks that it is one this version understands.
+func Read(rd io.Reader) (*Report, error) {
+	var r Report
+	dec := json.NewDecoder(rd)
+	if err := dec.Decode(&r); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("%w: JSON syntax error at byte %d: %v", ErrInvalid, se.Offset, err)
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%w: the file is empty or cut short", ErrInvalid)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if r.Schema != Schema {
+		if r.Schema == "" {
+			return nil, fmt.Errorf("%w: it has no schema field (want %q)", ErrInvalid, Schema)
+		}
+		return nil, fmt.Errorf("%w: schema %q, this triage reads %q", ErrInvalid, r.Schema, Schema)
+	}
+	return &r, nil
+}
