@@ -129,6 +129,9 @@ func (t *textWriter) summaryLine(r *Report) string {
 		line += fmt.Sprintf("; %d %s not checked", unreachable, plural(unreachable, "host"))
 	}
 	line += " · " + t.paint(ansiBold, "verdict: "+string(s.Status))
+	if r.Ticket != "" {
+		line += " · ticket " + r.Ticket
+	}
 	if d := r.Finished.Sub(r.Started); d > 0 {
 		line += " · " + roundDuration(d).String()
 	}
