@@ -49,16 +49,16 @@ func (*Local) Run(ctx context.Context, c Command) (CommandResult, error) {
 		max = DefaultMaxOutput
 	}
 	cmd := exec.CommandContext(ctx, c.Argv[0], c.Argv[1:]...)
-	stdout, stderr := &cappedBuffer{max: max}, &cappedBuffer{max: max}
+	stdout, stderr := NewCappedBuffer(max), NewCappedBuffer(max)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// A child that keeps our pipes open after being killed must not hold
 	// the check past its context.
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
 	res := CommandResult{
-		Stdout:    stdout.buf.Bytes(),
-		Stderr:    stderr.buf.Bytes(),
-		Truncated: stdout.dropped || stderr.dropped,
+		Stdout:    stdout.Bytes(),
+		Stderr:    stderr.Bytes(),
+		Truncated: stdout.Dropped() || stderr.Dropped(),
 	}
 	var exitErr *exec.ExitError
 	switch {
@@ -115,15 +115,25 @@ func (*Local) Dial(ctx context.Context, network, address string) (net.Conn, erro
 	return d.DialContext(ctx, network, address)
 }
 
-// cappedBuffer keeps the first max bytes written to it and drops the rest,
-// so a command that prints gigabytes costs no more than max of memory.
-type cappedBuffer struct {
+// CappedBuffer keeps the first max bytes written to it and drops the
+// rest, so a command that prints gigabytes costs no more than max of
+// memory. Writes never fail, so the writer is never blocked.
+type CappedBuffer struct {
 	buf     bytes.Buffer
 	max     int64
 	dropped bool
 }
 
-func (b *cappedBuffer) Write(p []byte) (int, error) {
+// NewCappedBuffer returns a buffer that keeps at most max bytes.
+func NewCappedBuffer(max int64) *CappedBuffer { return &CappedBuffer{max: max} }
+
+// Bytes returns what was kept.
+func (b *CappedBuffer) Bytes() []byte { return b.buf.Bytes() }
+
+// Dropped reports whether anything was dropped.
+func (b *CappedBuffer) Dropped() bool { return b.dropped }
+
+func (b *CappedBuffer) Write(p []byte) (int, error) {
 	room := b.max - int64(b.buf.Len())
 	if room < int64(len(p)) {
 		b.dropped = true

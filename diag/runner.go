@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -111,6 +112,15 @@ func (r *Runner) runOne(parent context.Context, t Target, c Check) (res Result) 
 	}
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
+	ctx, notes := withNotes(ctx)
+	defer func() {
+		for _, n := range notes.take() {
+			if res.Evidence != "" && !strings.HasSuffix(res.Evidence, "\n") {
+				res.Evidence += "\n"
+			}
+			res.Evidence += "[triage] " + n + "\n"
+		}
+	}()
 
 	start := r.now()
 	out := make(chan Result, 1)

@@ -44,7 +44,9 @@ type Host struct {
 	Target string      `json:"target"`
 	Status diag.Status `json:"status"`
 	// Error says why the host could not be checked at all, if so.
-	Error   string     `json:"error,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Hint says what to try when the host could not be checked.
+	Hint    string     `json:"hint,omitempty"`
 	Facts   diag.Facts `json:"facts"`
 	Results []Result   `json:"results"`
 }

@@ -76,6 +76,9 @@ func (t *textWriter) host(h Host, width int) {
 	if h.Error != "" {
 		st := textStyle[diag.Error]
 		t.printf("  %s  %s\n", t.paint(st.color, st.symbol+" error"), "could not check this host: "+h.Error)
+		if h.Hint != "" {
+			t.printf("  %s  %s %s\n", strings.Repeat(" ", 7), t.paint(ansiDim, "hint:"), oneLine(h.Hint))
+		}
 		return
 	}
 	for _, res := range h.Results {

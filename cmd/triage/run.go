@@ -11,6 +11,7 @@ import (
 
 	"github.com/triage-dev/triage/diag"
 	"github.com/triage-dev/triage/playbooks"
+	"github.com/triage-dev/triage/remote"
 	"github.com/triage-dev/triage/reports"
 )
 
@@ -27,6 +28,12 @@ type runOptions struct {
 	Timeout   time.Duration
 	Ticket    string
 
+	// Remote hosts (-H) and how to reach them.
+	Hosts         []string
+	SSH           remote.Options
+	HostKeyPolicy string
+	HostTimeout   time.Duration
+
 	// Test hooks: the clock and the target; nil means time.Now and this machine.
 	Now    func() time.Time
 	Target diag.Target
@@ -36,8 +43,9 @@ func newRunCmd(io *streams, runF func(context.Context, *runOptions) error) *cobr
 	opts := &runOptions{io: io}
 	cmd := &cobra.Command{
 		Use:   "run [PLAYBOOK...]",
-		Short: "Run playbooks on this machine and print a report",
-		Long: `Run one or more playbooks on this machine and print a report.
+		Short: "Run playbooks on this machine or over SSH and print a report",
+		Long: `Run one or more playbooks on this machine, or with -H on other machines over
+SSH (nothing is installed there), and print a report.
 
 A PLAYBOOK is a path to a YAML file or the name of a built-in playbook
 (see 'triage playbook list'); with none, the built-in "standard" runs.
@@ -51,7 +59,9 @@ Exit codes: 0 all passed, 1 worst was a warning, 2 a check failed,
 		Example: `  triage run
   triage run disk connectivity -o json
   triage run ./vpn.yaml --var gateway=vpn.example.com --report ticket-1234.json
-  triage run standard --tags disk --report out.txt --report out.json`,
+  triage run standard --tags disk --report out.txt --report out.json
+  triage run vpn -H alice@10.2.3.4
+  triage run disk -H web1,web2 -H db1:2222 --host-key-policy accept-new`,
 		ValidArgsFunction: completePlaybooks,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Playbooks = args
@@ -70,6 +80,7 @@ Exit codes: 0 all passed, 1 worst was a warning, 2 a check failed,
 	f.IntVar(&opts.Parallel, "parallel", diag.DefaultParallel, "how many checks run at once")
 	f.DurationVar(&opts.Timeout, "check-timeout", diag.DefaultCheckTimeout, "time limit for a check that sets no timeout of its own")
 	f.StringVar(&opts.Ticket, "ticket", "", "stamp the report with a ticket `ID`")
+	addSSHFlags(f, opts)
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return reports.Formats(), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -115,12 +126,21 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	if now == nil {
 		now = time.Now
 	}
-	target := opts.Target
-	if target == nil {
-		target = diag.NewLocal()
-	}
 	rep := newReport(pbs, now(), opts.Ticket)
-	rep.Hosts = append(rep.Hosts, runHost(ctx, opts, target, pbs, sel, now))
+	hosts := remote.SplitHosts(opts.Hosts)
+	if len(hosts) == 0 {
+		target := opts.Target
+		if target == nil {
+			target = diag.NewLocal()
+		}
+		rep.Hosts = append(rep.Hosts, runHost(ctx, opts, target, pbs, sel, now))
+	} else {
+		results, err := runRemote(ctx, opts, hosts, pbs, sel, now)
+		if err != nil {
+			return err
+		}
+		rep.Hosts = append(rep.Hosts, results...)
+	}
 	rep.Finish(now())
 
 	if ctx.Err() != nil {

@@ -1,0 +1,432 @@
+package remote
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/triage-dev/triage/diag"
+)
+
+// maxSessions caps the session channels (exec and the SFTP subsystem)
+// open at once on a connection: OpenSSH refuses more than MaxSessions,
+// 10 by default, and a check must not fail because its neighbours were busy.
+// direct-tcpip channels do not count against MaxSessions.
+const maxSessions = 8
+
+// Target is a host reached over SSH. It implements diag.Target.
+type Target struct {
+	name   string
+	hc     HostConfig
+	client *ssh.Client
+	jumps  []*ssh.Client
+
+	sessions chan struct{} // semaphore of session channels
+
+	sftpMu   sync.Mutex
+	sftp     *sftp.Client
+	sftpErr  error
+	sftpDone bool
+
+	factsOnce sync.Once
+	facts     diag.Facts
+	factsErr  error
+}
+
+var _ diag.Target = (*Target)(nil)
+
+func newTarget(name string, hc HostConfig, c *ssh.Client, jumps []*ssh.Client) *Target {
+	return &Target{name: name, hc: hc, client: c, jumps: jumps, sessions: make(chan struct{}, maxSessions)}
+}
+
+// Name is user@host:port, with the host as it was typed.
+func (t *Target) Name() string { return t.name }
+
+// Close ends the connection and those to the jump hosts.
+func (t *Target) Close() error {
+	t.sftpMu.Lock()
+	if t.sftp != nil {
+		t.sftp.Close()
+	}
+	t.sftpMu.Unlock()
+	err := t.client.Close()
+	for i := len(t.jumps) - 1; i >= 0; i-- {
+		t.jumps[i].Close()
+	}
+	return err
+}
+
+// acquire takes a session slot, or gives up when ctx ends.
+func (t *Target) acquire(ctx context.Context) error {
+	select {
+	case t.sessions <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (t *Target) release() { <-t.sessions }
+
+// Run runs argv in an exec channel, quoted for the target's shell.
+func (t *Target) Run(ctx context.Context, c diag.Command) (diag.CommandResult, error) {
+	if len(c.Argv) == 0 || c.Argv[0] == "" {
+		return diag.CommandResult{}, errors.New("empty command")
+	}
+	if f, err := t.Facts(ctx); err == nil && f.OS == "windows" {
+		return diag.CommandResult{}, fmt.Errorf("running commands on a Windows target: %w", diag.ErrUnsupported)
+	}
+	max := c.MaxOutput
+	if max <= 0 {
+		max = diag.DefaultMaxOutput
+	}
+	if err := t.acquire(ctx); err != nil {
+		return diag.CommandResult{}, err
+	}
+	defer t.release()
+	sess, err := t.client.NewSession()
+	if err != nil {
+		return diag.CommandResult{}, fmt.Errorf("opening a session on %s: %w", t.name, err)
+	}
+	defer sess.Close()
+	stdout, stderr := diag.NewCappedBuffer(max), diag.NewCappedBuffer(max)
+	sess.Stdout, sess.Stderr = stdout, stderr
+	if err := sess.Start(shellQuote(c.Argv)); err != nil {
+		return diag.CommandResult{}, fmt.Errorf("starting %s on %s: %w", c.Argv[0], t.name, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- sess.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		// Ask the remote side to stop the command; closing the channel
+		// ends our side whether or not the server honours signals.
+		sess.Signal(ssh.SIGKILL)
+		sess.Close()
+		return diag.CommandResult{}, ctx.Err()
+	}
+	res := diag.CommandResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Truncated: stdout.Dropped() || stderr.Dropped()}
+	var exit *ssh.ExitError
+	var missing *ssh.ExitMissingError
+	switch {
+	case err == nil:
+		return res, nil
+	case errors.As(err, &exit):
+		res.ExitCode = exit.ExitStatus()
+		// The shell says 127 for a program it cannot find.
+		if res.ExitCode == 127 && bytes.Contains(bytes.ToLower(res.Stderr), []byte("not found")) {
+			return res, fmt.Errorf("%s on %s: %w", c.Argv[0], t.name, diag.ErrCommandNotFound)
+		}
+		if exit.Signal() != "" && exit.ExitStatus() == -1 {
+			res.ExitCode = 128 + signalNumber(exit.Signal())
+		}
+		return res, nil
+	case errors.As(err, &missing):
+		return res, fmt.Errorf("%s on %s ended without an exit status: the connection may have dropped", c.Argv[0], t.name)
+	}
+	return res, fmt.Errorf("running %s on %s: %w", c.Argv[0], t.name, err)
+}
+
+func signalNumber(sig string) int {
+	switch sig {
+	case "HUP":
+		return 1
+	case "INT":
+		return 2
+	case "KILL":
+		return 9
+	case "SEGV":
+		return 11
+	case "PIPE":
+		return 13
+	case "TERM":
+		return 15
+	}
+	return 0
+}
+
+// sftpClient opens the SFTP subsystem once. Its error is kept: a server
+// without SFTP is not asked again on every read.
+func (t *Target) sftpClient(ctx context.Context) (*sftp.Client, error) {
+	t.sftpMu.Lock()
+	defer t.sftpMu.Unlock()
+	if t.sftpDone {
+		return t.sftp, t.sftpErr
+	}
+	if err := t.acquire(ctx); err != nil {
+		return nil, err
+	}
+	// The SFTP session holds its slot for the life of the connection.
+	t.sftp, t.sftpErr = sftp.NewClient(t.client)
+	if t.sftpErr != nil {
+		t.release()
+	}
+	t.sftpDone = true
+	return t.sftp, t.sftpErr
+}
+
+// ReadFile reads over SFTP, or with cat when the server offers no SFTP.
+func (t *Target) ReadFile(ctx context.Context, path string, limit int64) ([]byte, bool, error) {
+	if limit <= 0 {
+		limit = diag.DefaultMaxOutput
+	}
+	sc, err := t.sftpClient(ctx)
+	if err != nil {
+		diag.Note(ctx, "the server offers no SFTP; files were read with cat")
+		return t.catFile(ctx, path, limit)
+	}
+	type result struct {
+		data      []byte
+		truncated bool
+		err       error
+	}
+	done := make(chan result, 1)
+	go func() {
+		f, err := sc.Open(path)
+		if err != nil {
+			done <- result{err: &fs.PathError{Op: "open", Path: path, Err: err}}
+			return
+		}
+		defer f.Close()
+		data, err := io.ReadAll(io.LimitReader(f, limit+1))
+		r := result{data: data, err: err}
+		if int64(len(data)) > limit {
+			r.data, r.truncated = data[:limit], true
+		}
+		done <- r
+	}()
+	select {
+	case r := <-done:
+		return r.data, r.truncated, r.err
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+}
+
+func (t *Target) catFile(ctx context.Context, path string, limit int64) ([]byte, bool, error) {
+	res, err := t.Run(ctx, diag.Command{Argv: []string{"cat", "--", path}, MaxOutput: limit})
+	if err != nil {
+		return nil, false, err
+	}
+	if res.ExitCode != 0 {
+		return nil, false, &fs.PathError{Op: "read", Path: path, Err: stderrError(res.Stderr)}
+	}
+	return res.Stdout, res.Truncated, nil
+}
+
+// stderrError turns the usual complaints of cat, stat and df into the
+// errors fs callers test for.
+func stderrError(stderr []byte) error {
+	s := strings.TrimSpace(string(stderr))
+	switch {
+	case strings.Contains(s, "No such file"):
+		return fs.ErrNotExist
+	case strings.Contains(s, "Permission denied"):
+		return fs.ErrPermission
+	case s == "":
+		return errors.New("failed")
+	}
+	return errors.New(s)
+}
+
+// Stat describes a file over SFTP, following symbolic links.
+func (t *Target) Stat(ctx context.Context, path string) (diag.FileInfo, error) {
+	sc, err := t.sftpClient(ctx)
+	if err != nil {
+		diag.Note(ctx, "the server offers no SFTP; files were examined with stat")
+		return t.statCommand(ctx, path)
+	}
+	type result struct {
+		fi  fs.FileInfo
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		fi, err := sc.Stat(path)
+		done <- result{fi, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		return diag.FileInfo{}, ctx.Err()
+	}
+	if r.err != nil {
+		return diag.FileInfo{}, &fs.PathError{Op: "stat", Path: path, Err: r.err}
+	}
+	info := diag.FileInfo{Path: path, Size: r.fi.Size(), Mode: r.fi.Mode(), ModTime: r.fi.ModTime(), UID: -1, GID: -1}
+	if st, ok := r.fi.Sys().(*sftp.FileStat); ok {
+		info.UID, info.GID = int(st.UID), int(st.GID)
+	}
+	return info, nil
+}
+
+// statCommand uses GNU stat: size, raw mode in hex, mtime, uid, gid.
+func (t *Target) statCommand(ctx context.Context, path string) (diag.FileInfo, error) {
+	res, err := t.Run(ctx, diag.Command{Argv: []string{"stat", "-L", "-c", "%s %f %Y %u %g", "--", path}})
+	if err != nil {
+		return diag.FileInfo{}, err
+	}
+	if res.ExitCode != 0 {
+		return diag.FileInfo{}, &fs.PathError{Op: "stat", Path: path, Err: stderrError(res.Stderr)}
+	}
+	return parseGNUStat(path, res.Stdout)
+}
+
+func parseGNUStat(path string, out []byte) (diag.FileInfo, error) {
+	f := strings.Fields(string(out))
+	if len(f) != 5 {
+		return diag.FileInfo{}, fmt.Errorf("stat %s: unexpected output %q", path, out)
+	}
+	size, err1 := strconv.ParseInt(f[0], 10, 64)
+	raw, err2 := strconv.ParseUint(f[1], 16, 32)
+	mtime, err3 := strconv.ParseInt(f[2], 10, 64)
+	uid, err4 := strconv.Atoi(f[3])
+	gid, err5 := strconv.Atoi(f[4])
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+		return diag.FileInfo{}, fmt.Errorf("stat %s: unexpected output %q", path, out)
+	}
+	return diag.FileInfo{Path: path, Size: size, Mode: unixMode(uint32(raw)), ModTime: time.Unix(mtime, 0), UID: uid, GID: gid}, nil
+}
+
+// unixMode converts st_mode bits to an fs.FileMode.
+func unixMode(m uint32) fs.FileMode {
+	mode := fs.FileMode(m & 0o777)
+	switch m & 0o170000 {
+	case 0o040000:
+		mode |= fs.ModeDir
+	case 0o120000:
+		mode |= fs.ModeSymlink
+	case 0o020000:
+		mode |= fs.ModeDevice | fs.ModeCharDevice
+	case 0o060000:
+		mode |= fs.ModeDevice
+	case 0o010000:
+		mode |= fs.ModeNamedPipe
+	case 0o140000:
+		mode |= fs.ModeSocket
+	}
+	if m&0o4000 != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	return mode
+}
+
+// DiskUsage asks the SFTP server for statvfs@openssh.com, or runs df -Pk.
+func (t *Target) DiskUsage(ctx context.Context, path string) (diag.DiskUsage, error) {
+	if sc, err := t.sftpClient(ctx); err == nil {
+		type result struct {
+			st  *sftp.StatVFS
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			st, err := sc.StatVFS(path)
+			done <- result{st, err}
+		}()
+		select {
+		case r := <-done:
+			if r.err == nil {
+				st := r.st
+				return diag.DiskUsage{
+					Path:  path,
+					Total: st.Frsize * st.Blocks, Free: st.Frsize * st.Bfree, Avail: st.Frsize * st.Bavail,
+					Files: st.Files, FilesFree: st.Ffree,
+				}, nil
+			}
+			if errors.Is(r.err, fs.ErrNotExist) || errors.Is(r.err, fs.ErrPermission) {
+				return diag.DiskUsage{}, &fs.PathError{Op: "statvfs", Path: path, Err: r.err}
+			}
+			diag.Note(ctx, "the SFTP server does not offer statvfs@openssh.com; disk usage came from df")
+		case <-ctx.Done():
+			return diag.DiskUsage{}, ctx.Err()
+		}
+	} else {
+		diag.Note(ctx, "the server offers no SFTP; disk usage came from df")
+	}
+	res, err := t.Run(ctx, diag.Command{Argv: []string{"df", "-Pk", "--", path}})
+	if err != nil {
+		return diag.DiskUsage{}, err
+	}
+	if res.ExitCode != 0 {
+		return diag.DiskUsage{}, &fs.PathError{Op: "df", Path: path, Err: stderrError(res.Stderr)}
+	}
+	return ParseDFP(path, res.Stdout)
+}
+
+// ParseDFP reads the output of df -Pk for one path (POSIX format: a
+// header, then one line of 1024-byte blocks). df gives no inode counts.
+func ParseDFP(path string, out []byte) (diag.DiskUsage, error) {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	var lines []string
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) < 2 {
+		return diag.DiskUsage{}, fmt.Errorf("df %s: unexpected output %q", path, out)
+	}
+	// The filesystem name may contain spaces; the five numbers and the
+	// mount point are counted from the right... except the mount point may
+	// too. Find the "NN%" capacity column and read the numbers before it.
+	f := strings.Fields(strings.Join(lines[1:], " "))
+	capIdx := -1
+	for i := 3; i < len(f); i++ {
+		if strings.HasSuffix(f[i], "%") {
+			capIdx = i
+			break
+		}
+	}
+	if capIdx < 0 {
+		return diag.DiskUsage{}, fmt.Errorf("df %s: no capacity column in %q", path, out)
+	}
+	var n [3]uint64
+	for i := range n {
+		v, err := strconv.ParseUint(f[capIdx-3+i], 10, 64)
+		if err != nil {
+			return diag.DiskUsage{}, fmt.Errorf("df %s: unexpected number %q", path, f[capIdx-3+i])
+		}
+		n[i] = v * 1024
+	}
+	total, used, avail := n[0], n[1], n[2]
+	free := total - min(used, total)
+	return diag.DiskUsage{Path: path, Total: total, Free: free, Avail: avail}, nil
+}
+
+// Dial opens a TCP connection that starts on the target, through a
+// direct-tcpip channel.
+func (t *Target) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+	default:
+		return nil, fmt.Errorf("%s connections cannot start on an SSH target, only TCP: %w", network, diag.ErrUnsupported)
+	}
+	conn, err := t.client.DialContext(ctx, "tcp", address)
+	if err != nil {
+		var oce *ssh.OpenChannelError
+		if errors.As(err, &oce) && oce.Reason == ssh.Prohibited {
+			return nil, fmt.Errorf("%s does not allow TCP forwarding (AllowTcpForwarding no), so connections cannot start there: %w", t.name, err)
+		}
+		return nil, err
+	}
+	return conn, nil
+}
