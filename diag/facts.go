@@ -29,8 +29,10 @@ func ParseOSRelease(data []byte) map[string]string {
 		}
 		v = strings.TrimSpace(v)
 		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			quote := v[0]
 			v = v[1 : len(v)-1]
-			if v != "" && line[len(k)+1] == '"' {
+			// Only double quotes know backslash escapes.
+			if v != "" && quote == '"' {
 				v = strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`, "\\`", "`").Replace(v)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -89,7 +90,11 @@ func readCapped(r io.Reader, limit int64) ([]byte, bool, error) {
 	if limit <= 0 {
 		limit = DefaultMaxOutput
 	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	n := limit
+	if n < math.MaxInt64 {
+		n++ // one byte more tells whether there was more
+	}
+	data, err := io.ReadAll(io.LimitReader(r, n))
 	if int64(len(data)) > limit {
 		return data[:limit], true, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Check is one planned check: what to run and how to report it.
@@ -197,7 +198,12 @@ func (r *Runner) finish(c Check, res Result, d time.Duration) Result {
 		max = DefaultMaxEvidence
 	}
 	if len(res.Evidence) > max {
-		res.Evidence = res.Evidence[:max] + "\n[evidence truncated]"
+		// Cut on a character boundary, so the report stays valid UTF-8.
+		cut := max
+		for cut > 0 && !utf8.RuneStart(res.Evidence[cut]) {
+			cut--
+		}
+		res.Evidence = res.Evidence[:cut] + "\n[evidence truncated]"
 	}
 	res.Duration = d
 	return res

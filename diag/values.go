@@ -111,6 +111,11 @@ func FormatBytes(n uint64) string {
 		exp++
 	}
 	v := float64(n) / float64(div)
+	if v >= unit-0.05 && exp < 4 {
+		// 1023.96KiB would print as 1024KiB: say 1MiB.
+		v /= unit
+		exp++
+	}
 	s := strconv.FormatFloat(v, 'f', 1, 64)
 	s = strings.TrimSuffix(s, ".0")
 	return s + string("KMGTP"[exp]) + "iB"

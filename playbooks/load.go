@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"sort"
@@ -108,8 +109,18 @@ func Load(file, source string, data []byte, opts Options) (*Playbook, error) {
 	var doc yaml.Node
 	// Editors on Windows like to start files with a byte-order mark.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
 		return nil, ErrorList{syntaxError(file, err)}
+	}
+	// A second document (after ---) would otherwise be ignored in silence,
+	// and its checks with it.
+	var next yaml.Node
+	if err := dec.Decode(&next); err != nil && err != io.EOF {
+		return nil, ErrorList{syntaxError(file, err)}
+	} else if err == nil && len(next.Content) > 0 && !isNull(next.Content[0]) {
+		e.at(next.Content[0], "the file holds more than one YAML document (separated by ---): a playbook is one document; merge them or split them into two files")
+		return nil, e.err()
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		return nil, ErrorList{{File: file, Msg: "playbook is empty: it needs at least a checks: list (see triage playbook show standard)"}}
@@ -122,6 +133,7 @@ func Load(file, source string, data []byte, opts Options) (*Playbook, error) {
 
 	var checksNode *yaml.Node
 	var varsNode *yaml.Node
+	misspeltChecks := false
 	forEachPair(e, root, "playbook", func(key, val *yaml.Node) {
 		switch key.Value {
 		case "name":
@@ -133,14 +145,19 @@ func Load(file, source string, data []byte, opts Options) (*Playbook, error) {
 		case "checks":
 			checksNode = val
 		default:
+			topKeys := []string{"name", "description", "vars", "checks"}
+			misspeltChecks = misspeltChecks || suggest(key.Value, topKeys) == "checks"
 			e.at(key, "unknown key %q%s; a playbook has name, description, vars and checks", key.Value,
-				didYouMean(key.Value, []string{"name", "description", "vars", "checks"}, strconv.Quote))
+				didYouMean(key.Value, topKeys, strconv.Quote))
 		}
 	})
 
 	pb.Vars = loadVars(e, varsNode, opts.Vars)
 	if checksNode == nil {
-		e.list = append(e.list, Error{File: file, Line: root.Line, Col: root.Column, Msg: "playbook has no checks: list"})
+		// A misspelt checks: key has been reported, with the right spelling.
+		if !misspeltChecks {
+			e.list = append(e.list, Error{File: file, Line: root.Line, Col: root.Column, Msg: "playbook has no checks: list"})
+		}
 		return nil, e.err()
 	}
 	if checksNode.Kind != yaml.SequenceNode {
@@ -258,7 +275,8 @@ func loadVars(e *errs, n *yaml.Node, overrides map[string]string) map[string]str
 			}
 		}
 		val := raw[name]
-		sub := scope{vars: map[string]string{}, facts: map[string]string{}}
+		// No facts: a reference to one is deferred, which a variable cannot be.
+		sub := scope{vars: map[string]string{}}
 		for _, m := range refRe.FindAllStringSubmatch(val, -1) {
 			ref := strings.TrimSpace(m[1])
 			if _, ok := raw[ref]; ok {
@@ -268,7 +286,7 @@ func loadVars(e *errs, n *yaml.Node, overrides map[string]string) map[string]str
 			}
 		}
 		out, deferred, problems := sub.expand(val)
-		if deferred || strings.Contains(val, "${"+hostPrefix) {
+		if deferred {
 			e.at(pos[name], "vars.%s: a variable cannot refer to host facts; use ${host.NAME} in the check itself", name)
 		}
 		for _, p := range problems {
@@ -306,7 +324,7 @@ func loadCheck(e *errs, file string, n *yaml.Node, vars map[string]string) *Chec
 		switch key.Value {
 		case "id":
 			c.ID = scalarString(e, "id", val)
-			if c.ID != "" && !idRe.MatchString(c.ID) {
+			if val.Kind == yaml.ScalarNode && !isNull(val) && !idRe.MatchString(c.ID) {
 				e.at(val, "id %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", c.ID)
 			}
 		case "title":
@@ -315,7 +333,7 @@ func loadCheck(e *errs, file string, n *yaml.Node, vars map[string]string) *Chec
 			c.Hint = scalarString(e, "hint", val)
 		case "severity":
 			s, err := diag.ParseSeverity(scalarString(e, "severity", val))
-			if err != nil && val.Kind == yaml.ScalarNode {
+			if err != nil && val.Kind == yaml.ScalarNode && !isNull(val) {
 				e.at(val, "severity: %v", err)
 			}
 			if err == nil {
@@ -323,7 +341,7 @@ func loadCheck(e *errs, file string, n *yaml.Node, vars map[string]string) *Chec
 			}
 		case "timeout":
 			var d diag.Duration
-			if s := scalarString(e, "timeout", val); s != "" {
+			if s := scalarString(e, "timeout", val); val.Kind == yaml.ScalarNode && !isNull(val) {
 				if err := d.UnmarshalText([]byte(s)); err != nil {
 					e.at(val, "timeout: %v", err)
 				}
@@ -439,4 +457,3 @@ func loadWhen(e *errs, n *yaml.Node) When {
 	})
 	return w
 }
-

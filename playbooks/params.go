@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -39,6 +40,9 @@ func (d *decoder) decodeParams(k diag.Kind, kindKey, node *yaml.Node) diag.Check
 		return checker
 	}
 	seen := map[string]*yaml.Node{}
+	// Cross-field validation of a struct with a value that did not decode
+	// would report a second, misleading problem for the same mistake.
+	errsBefore := len(d.errs.list)
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		key, val := node.Content[i], node.Content[i+1]
 		p, ok := findParam(params, key.Value)
@@ -59,7 +63,7 @@ func (d *decoder) decodeParams(k diag.Kind, kindKey, node *yaml.Node) diag.Check
 			d.errs.at(kindKey, "%s: missing required parameter %q", k.Name, p.Name)
 		}
 	}
-	if val, ok := checker.(diag.Validator); ok && !d.deferred {
+	if val, ok := checker.(diag.Validator); ok && !d.deferred && len(d.errs.list) == errsBefore {
 		d.validate(k, val, kindKey, node)
 	}
 	return checker
@@ -216,11 +220,13 @@ func column(n *yaml.Node, off int) int {
 	if strings.Contains(n.Value, "\n") {
 		return n.Column
 	}
+	// yaml counts columns in characters, not bytes.
+	chars := utf8.RuneCountInString(n.Value[:off])
 	switch n.Style {
 	case 0:
-		return n.Column + off
+		return n.Column + chars
 	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
-		return n.Column + 1 + off
+		return n.Column + 1 + chars
 	}
 	return n.Column
 }

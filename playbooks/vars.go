@@ -18,6 +18,11 @@ var (
 
 const hostPrefix = "host."
 
+// maxExpanded caps a value once its variables are substituted: a few
+// lines of vars that each repeat the previous one ten times would
+// otherwise expand to gigabytes.
+const maxExpanded = 64 << 10
+
 // scope is what ${...} can refer to. facts is nil while a playbook is
 // validated, before any target is known: then ${host.*} references are
 // checked by name and left for Plan to fill in.
@@ -56,6 +61,10 @@ func (sc scope) expand(s string) (out string, deferred bool, problems []refProbl
 				problems = append(problems, refProblem{m[0], msg})
 			}
 			deferred = deferred || def
+			if b.Len()+len(val) > maxExpanded {
+				problems = append(problems, refProblem{m[0], fmt.Sprintf("the value grows longer than %s where ${%s} is substituted", diag.FormatBytes(maxExpanded), name)})
+				return "", deferred, problems
+			}
 			b.WriteString(val)
 		}
 	}
