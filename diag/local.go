@@ -65,6 +65,10 @@ func (*Local) Run(ctx context.Context, c Command) (CommandResult, error) {
 	switch {
 	case err == nil:
 		return res, nil
+	case errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success():
+		// The program finished well but left a child holding its output
+		// open: what it printed is all there is.
+		return res, nil
 	case errors.As(err, &exitErr) && ctx.Err() == nil:
 		res.ExitCode = exitErr.ExitCode()
 		return res, nil

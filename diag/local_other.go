@@ -7,10 +7,6 @@ import (
 	"io/fs"
 )
 
-func diskUsage(path string) (DiskUsage, error) {
-	return DiskUsage{}, &fs.PathError{Op: "disk usage", Path: path, Err: ErrUnsupported}
-}
-
 func fileOwner(fs.FileInfo, *FileInfo) {}
 
 func platformFacts(context.Context, *Facts) {}

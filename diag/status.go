@@ -38,7 +38,8 @@ func (s Status) Rank() int {
 }
 
 // Worst returns the worse of a and b. Between pass and skip, pass wins, so
-// a run of only skipped checks is reported as pass rather than skip.
+// that a host with passes and skips reads as pass; callers that summarise
+// a host or a run turn a lone skip into pass themselves.
 func Worst(a, b Status) Status {
 	if a == "" {
 		return b

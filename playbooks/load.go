@@ -48,6 +48,9 @@ type Check struct {
 	params   *yaml.Node
 	checker  diag.Checker // decoded at load time when nothing waits on host facts
 	deferred bool
+	// textDeferred is set when the title or hint mentions a host fact: they
+	// are expanded when the check is planned for a target.
+	textDeferred bool
 }
 
 // When limits a check to some platforms; an empty list matches all.
@@ -328,9 +331,9 @@ func loadCheck(e *errs, file string, n *yaml.Node, vars map[string]string) *Chec
 				e.at(val, "id %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", c.ID)
 			}
 		case "title":
-			c.Title = scalarString(e, "title", val)
+			c.Title = expandText(e, c, val, vars, scalarString(e, "title", val))
 		case "hint":
-			c.Hint = scalarString(e, "hint", val)
+			c.Hint = expandText(e, c, val, vars, scalarString(e, "hint", val))
 		case "severity":
 			s, err := diag.ParseSeverity(scalarString(e, "severity", val))
 			if err != nil && val.Kind == yaml.ScalarNode && !isNull(val) {
@@ -456,4 +459,19 @@ func loadWhen(e *errs, n *yaml.Node) When {
 		}
 	})
 	return w
+}
+
+// expandText substitutes variables in a title or hint, so that "Ping
+// ${gateway}" reads as the value. One that mentions a host fact is kept
+// as written and expanded by Plan.
+func expandText(e *errs, c *Check, n *yaml.Node, vars map[string]string, text string) string {
+	out, deferred, problems := scope{vars: vars}.expand(text)
+	for _, p := range problems {
+		e.list = append(e.list, Error{File: e.file, Line: n.Line, Col: column(n, p.offset), Msg: p.msg})
+	}
+	if deferred {
+		c.textDeferred = true
+		return text
+	}
+	return out
 }

@@ -78,6 +78,11 @@ func (pb *Playbook) Plan(facts diag.Facts, sel Selection) []diag.Check {
 			continue
 		}
 		dc := diag.Check{ID: c.ID, Kind: c.Kind, Title: c.Title, Hint: c.Hint, Severity: c.Severity, Timeout: c.Timeout}
+		if c.textDeferred {
+			sc := scope{vars: pb.Vars, facts: facts.Vars()}
+			dc.Title, _, _ = sc.expand(c.Title)
+			dc.Hint, _, _ = sc.expand(c.Hint)
+		}
 		switch {
 		case !c.When.matches(facts):
 			dc.Checker = diag.Fixed(diag.Resultf(diag.Skip, "%s", c.When.skipReason(facts)))

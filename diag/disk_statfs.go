@@ -1,10 +1,9 @@
-//go:build unix
+//go:build linux || darwin || freebsd
 
 package diag
 
 import (
 	"io/fs"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,19 +13,15 @@ func diskUsage(path string) (DiskUsage, error) {
 	if err := unix.Statfs(path, &st); err != nil {
 		return DiskUsage{}, &fs.PathError{Op: "statfs", Path: path, Err: err}
 	}
-	bsize := uint64(st.Bsize)
+	// Block counts are in units of the fundamental block size (f_frsize),
+	// which can differ from the preferred I/O size f_bsize; df uses frsize.
+	unit := uint64(statfsBlockSize(&st))
 	return DiskUsage{
 		Path:      path,
-		Total:     uint64(st.Blocks) * bsize,
-		Free:      uint64(st.Bfree) * bsize,
-		Avail:     uint64(st.Bavail) * bsize,
+		Total:     uint64(st.Blocks) * unit,
+		Free:      uint64(st.Bfree) * unit,
+		Avail:     uint64(st.Bavail) * unit,
 		Files:     uint64(st.Files),
 		FilesFree: uint64(st.Ffree),
 	}, nil
-}
-
-func fileOwner(fi fs.FileInfo, info *FileInfo) {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		info.UID, info.GID = int(st.Uid), int(st.Gid)
-	}
 }

@@ -1,0 +1,38 @@
+package playbooks
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/triage-dev/triage/diag"
+)
+
+// Titles and hints read with their variables filled in, so a report says
+// "Gateway 10.0.0.1 answers", not "Gateway ${host.gateway} answers".
+func TestTitleAndHintExpand(t *testing.T) {
+	src := `
+vars: {share: /srv/data}
+checks:
+  - id: a
+    title: "${share} is there"
+    hint: "mount ${share} on ${host.hostname}"
+    file: {path: "${share}"}
+`
+	pb, err := Load("t.yaml", "t.yaml", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := pb.Plan(diag.Facts{Hostname: "alice-laptop"}, Selection{})
+	if got := checks[0].Title; got != "/srv/data is there" {
+		t.Errorf("title = %q", got)
+	}
+	if got := checks[0].Hint; got != "mount /srv/data on alice-laptop" {
+		t.Errorf("hint = %q", got)
+	}
+
+	_, err = Load("t.yaml", "t.yaml", []byte("checks:\n  - id: a\n    title: ping ${gatway}\n    file: {path: /}\n"), Options{})
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) != 1 || list[0].Line != 3 || list[0].Col != 17 {
+		t.Errorf("undefined variable in a title: got %v, want one error at 3:17", err)
+	}
+}
