@@ -13,7 +13,8 @@ import (
 // Its exported fields with a `yaml` tag are the kind's parameters: the
 // playbook loader validates against them and the JSON Schema and reference
 // docs are generated from them, so the struct is the one source of truth.
-// Field tags understood besides yaml: `required:"true"` and `doc:"..."`.
+// Field tags understood besides yaml: `required:"true"`, `doc:"..."` and
+// `list:"strict"` (see Param.StrictList).
 // Field types are string, bool, ints, floats, slices of those, and any type
 // implementing encoding.TextUnmarshaler (Duration, Percent, Size...).
 //

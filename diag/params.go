@@ -15,7 +15,11 @@ type Param struct {
 	Index    []int  // the field's index in the struct, for reflect.Value.FieldByIndex
 	Type     reflect.Type
 	Required bool
-	Doc      string
+	// StrictList is set by the tag `list:"strict"`: a single value is not
+	// taken as a list of one. For argv, where "uname -a" as one word would
+	// be a program that does not exist.
+	StrictList bool
+	Doc        string
 }
 
 var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
@@ -39,11 +43,12 @@ func (k Kind) Params() []Param {
 			continue
 		}
 		out = append(out, Param{
-			Name:     name,
-			Index:    f.Index,
-			Type:     f.Type,
-			Required: f.Tag.Get("required") == "true",
-			Doc:      f.Tag.Get("doc"),
+			Name:       name,
+			Index:      f.Index,
+			Type:       f.Type,
+			Required:   f.Tag.Get("required") == "true",
+			StrictList: f.Tag.Get("list") == "strict",
+			Doc:        f.Tag.Get("doc"),
 		})
 	}
 	return out

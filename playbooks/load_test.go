@@ -610,7 +610,7 @@ var loadErrorCases = []loadCase{
 			"  - id: a",
 			"    command: {argv: ls}",
 		),
-		want: []string{`p.yaml:3:21: command.argv: want a list (such as [a, b]), got "ls"`},
+		want: []string{`p.yaml:3:21: command.argv: want a list such as [ls], got "ls"`},
 	},
 	{
 		name: "string parameter a list",

@@ -56,6 +56,10 @@ func (d *decoder) decodeParams(k diag.Kind, kindKey, node *yaml.Node) diag.Check
 			continue
 		}
 		seen[p.Name] = key
+		if p.StrictList && val.Kind == yaml.ScalarNode && !isNull(val) {
+			d.errs.at(val, "%s.%s: want a list such as [%s], got %s", k.Name, p.Name, strings.Join(strings.Fields(val.Value), ", "), describe(val))
+			continue
+		}
 		d.decodeValue(k.Name+"."+p.Name, val, v.FieldByIndex(p.Index))
 	}
 	for _, p := range params {
@@ -166,6 +170,14 @@ func (d *decoder) decodeValue(name string, n *yaml.Node, dst reflect.Value) {
 			dst.SetFloat(f)
 		}
 	case reflect.Slice:
+		if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+			// One value where a list is wanted is a list of one:
+			// "status: 200" means what it says.
+			s := reflect.MakeSlice(t, 1, 1)
+			d.decodeValue(name, n, s.Index(0))
+			dst.Set(s)
+			return
+		}
 		if n.Kind != yaml.SequenceNode {
 			d.errs.at(n, "%s: want a list (such as [a, b]), got %s", name, describe(n))
 			return

@@ -36,3 +36,20 @@ checks:
 		t.Errorf("undefined variable in a title: got %v, want one error at 3:17", err)
 	}
 }
+
+// One value where a list is wanted is a list of one, except for argv,
+// where "uname -a" would silently become a program named "uname -a".
+func TestScalarAsList(t *testing.T) {
+	pb, err := Load("t.yaml", "t.yaml", []byte("checks:\n  - id: a\n    http: {url: \"http://127.0.0.1:1/\", status: 204}\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pb.Checks[0].checker == nil {
+		t.Fatal("no checker decoded")
+	}
+	_, err = Load("t.yaml", "t.yaml", []byte("checks:\n  - id: a\n    command: {argv: uname -a}\n"), Options{})
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) != 1 || list[0].Msg != `command.argv: want a list such as [uname, -a], got "uname -a"` {
+		t.Errorf("argv as one string: got %v", err)
+	}
+}

@@ -20,7 +20,7 @@ func init() {
 
 // Command runs a program on the target and checks what it did.
 type Command struct {
-	Argv           []string `yaml:"argv" required:"true" doc:"the program and its arguments, as a list; no shell is involved"`
+	Argv           []string `yaml:"argv" required:"true" list:"strict" doc:"the program and its arguments, as a list; no shell is involved"`
 	ExitCode       int      `yaml:"exit_code" doc:"the exit code that counts as a pass"`
 	StdoutContains string   `yaml:"stdout_contains" doc:"text that standard output must contain"`
 	StdoutMatches  string   `yaml:"stdout_matches" doc:"a regular expression (RE2) that standard output must match"`

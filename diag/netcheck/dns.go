@@ -1,0 +1,611 @@
+package netcheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/triage-dev/triage/diag"
+)
+
+func init() {
+	diag.Register(diag.Kind{
+		Name:    "dns",
+		Summary: "Resolves a name, through the system's resolver or a given DNS server, and checks the answers.",
+		New: func() diag.Checker {
+			return &DNS{Type: "A", ExpectMode: "contains", Timeout: diag.Duration(5 * time.Second)}
+		},
+	})
+}
+
+// dnsTypes are the record types the dns check asks for.
+var dnsTypes = map[string]uint16{
+	"A": dns.TypeA, "AAAA": dns.TypeAAAA, "CNAME": dns.TypeCNAME, "MX": dns.TypeMX,
+	"TXT": dns.TypeTXT, "NS": dns.TypeNS, "SRV": dns.TypeSRV, "PTR": dns.TypePTR,
+}
+
+// resolvConfPath is where a Unix target keeps its resolver configuration.
+const resolvConfPath = "/etc/resolv.conf"
+
+// DNS checks that a name resolves, and to what.
+type DNS struct {
+	Name       string        `yaml:"name" required:"true" doc:"the name to look up; for type PTR, an IP address (or its in-addr.arpa name)"`
+	Type       string        `yaml:"type" doc:"the record type: A, AAAA, CNAME, MX, TXT, NS, SRV or PTR (default A)"`
+	Server     string        `yaml:"server" doc:"a DNS server to ask directly, as host or host:port (port 53 by default); by default the target's own resolver is used"`
+	Expect     []string      `yaml:"expect" doc:"values the answers must include, written as reported: 192.0.2.1, mail.example.com, \"10 mail.example.com\"..."`
+	ExpectMode string        `yaml:"expect_mode" doc:"how expect is compared: contains (every expected value is among the answers, the default), equals (the answers are exactly the expected ones) or any (at least one expected value is among the answers)"`
+	MaxLatency diag.Duration `yaml:"max_latency" doc:"warn when the answer takes longer than this"`
+	Timeout    diag.Duration `yaml:"timeout" doc:"how long the lookup may take, retries and every server included (default 5s)"`
+}
+
+func (c *DNS) qtype() string {
+	if c.Type == "" {
+		return "A"
+	}
+	return strings.ToUpper(strings.TrimSpace(c.Type))
+}
+
+func (c *DNS) Validate() error {
+	var errs []error
+	qtype := c.qtype()
+	if _, ok := dnsTypes[qtype]; !ok {
+		errs = append(errs, diag.FieldErrorf("type", "%q is not a record type this check asks for (want A, AAAA, CNAME, MX, TXT, NS, SRV or PTR)", c.Type))
+	}
+	if err := checkDNSName(c.Name, qtype); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Server != "" {
+		if _, _, err := splitServer(c.Server, 53); err != nil {
+			errs = append(errs, diag.FieldErrorf("server", "%v", err))
+		}
+	}
+	switch c.ExpectMode {
+	case "", "contains":
+	case "equals", "any":
+		if len(c.Expect) == 0 {
+			errs = append(errs, diag.FieldErrorf("expect_mode", "applies only with expect: give the values to compare"))
+		}
+	default:
+		errs = append(errs, diag.FieldErrorf("expect_mode", "%q is not a mode (want contains, equals or any)", c.ExpectMode))
+	}
+	for i, e := range c.Expect {
+		if err := checkExpected(qtype, e); err != nil {
+			errs = append(errs, diag.FieldErrorf("expect", "item %d: %v", i+1, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkDNSName(name, qtype string) error {
+	n := strings.TrimSpace(name)
+	if n == "" {
+		return diag.FieldErrorf("name", "is empty")
+	}
+	if strings.Contains(n, "://") || strings.ContainsAny(n, " /@") {
+		return diag.FieldErrorf("name", "%q is not a domain name; give only the name, such as www.example.com", name)
+	}
+	_, isIP := netip.ParseAddr(n)
+	if qtype == "PTR" {
+		if isIP == nil || isReverseName(n) {
+			return nil
+		}
+		return diag.FieldErrorf("name", "%q is not an IP address; a PTR lookup maps an address back to its name", name)
+	}
+	if isIP == nil {
+		return diag.FieldErrorf("name", "%q is an IP address; use type: PTR to find its name", name)
+	}
+	if _, ok := dns.IsDomainName(n); !ok {
+		return diag.FieldErrorf("name", "%q is not a valid domain name", name)
+	}
+	return nil
+}
+
+func isReverseName(n string) bool {
+	n = strings.ToLower(strings.TrimSuffix(n, "."))
+	return strings.HasSuffix(n, ".in-addr.arpa") || strings.HasSuffix(n, ".ip6.arpa")
+}
+
+func checkExpected(qtype, v string) error {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return errors.New("is empty")
+	}
+	switch qtype {
+	case "A":
+		if ip, err := netip.ParseAddr(v); err != nil || !ip.Is4() {
+			return fmt.Errorf("%q is not an IPv4 address, which is what A records hold", v)
+		}
+	case "AAAA":
+		if ip, err := netip.ParseAddr(v); err != nil || !ip.Is6() || ip.Is4In6() {
+			return fmt.Errorf("%q is not an IPv6 address, which is what AAAA records hold", v)
+		}
+	}
+	return nil
+}
+
+// lookup is the outcome of asking for a name, whichever way it was asked.
+type lookup struct {
+	server   string   // who answered: host:port, or "system"
+	proto    string   // udp or tcp; "" through the system resolver
+	answers  []string // values of the records of the type asked
+	cnames   []string // the alias chain followed to get there
+	rcode    string   // NOERROR, NXDOMAIN...; "" when unknown
+	ttl      int      // the smallest TTL among the answers, -1 when unknown
+	rtt      time.Duration
+	evidence []string
+}
+
+func (c *DNS) Run(parent context.Context, t diag.Target) diag.Result {
+	ctx, cancel, timeout := withTimeout(parent, c.Timeout, 5*time.Second)
+	defer cancel()
+	qtype := c.qtype()
+	code, ok := dnsTypes[qtype]
+	if !ok {
+		return diag.Resultf(diag.Error, "record type %q is not supported", c.Type).WithHint("fix type in the playbook")
+	}
+	name := strings.TrimSpace(c.Name)
+	base := diag.Result{}.With("name", name).With("type", qtype)
+
+	qname := name
+	if qtype == "PTR" {
+		if ip, err := netip.ParseAddr(name); err == nil {
+			qname, _ = dns.ReverseAddr(ip.String())
+		}
+	}
+
+	switch sr, isSystem := t.(diag.SystemResolver); {
+	case c.Server != "":
+		host, port, err := splitServer(c.Server, 53)
+		if err != nil {
+			return diag.Resultf(diag.Error, "server: %v", err).WithHint("fix server in the playbook")
+		}
+		server := net.JoinHostPort(host, strconv.Itoa(port))
+		base = base.With("server", server)
+		start := time.Now()
+		a, err := exchange(ctx, t, server, qname, code)
+		if err != nil {
+			if parent.Err() != nil {
+				return cancelled(parent)
+			}
+			return withObserved(c.queryFailed(t, err, timeout, time.Since(start)), base)
+		}
+		return c.judge(withObserved(diag.Result{}, base), name, qtype, fromMsg(a, code))
+	case isSystem:
+		return c.runSystem(ctx, parent, t, sr, base, name, qtype, timeout)
+	default:
+		return c.runResolvConf(ctx, parent, t, base, name, qname, qtype, code, timeout)
+	}
+}
+
+// runSystem asks the target's own resolver, which sees the hosts file,
+// nsswitch and split DNS the way the target's programs do.
+func (c *DNS) runSystem(ctx, parent context.Context, t diag.Target, sr diag.SystemResolver, base diag.Result, name, qtype string, timeout time.Duration) diag.Result {
+	base = base.With("server", "system")
+	var nameservers []string
+	if data, _, err := t.ReadFile(ctx, resolvConfPath, 64<<10); err == nil {
+		nameservers = parseResolvConf(data).Nameservers
+		base = base.With("nameservers", nameservers)
+	}
+	lookupName := name
+	if qtype == "PTR" && isReverseName(name) {
+		if ip, ok := reverseToIP(name); ok {
+			lookupName = ip.String()
+		}
+	}
+	start := time.Now()
+	vals, err := sr.Resolve(ctx, qtype, lookupName)
+	rtt := time.Since(start)
+	if err == nil {
+		return c.judge(withObserved(diag.Result{}, base), name, qtype, lookup{server: "system", answers: vals, rcode: "NOERROR", ttl: -1, rtt: rtt})
+	}
+	if parent.Err() != nil {
+		return cancelled(parent)
+	}
+	direct := "server: <your DNS server>"
+	if len(nameservers) > 0 {
+		direct = "server: " + nameservers[0]
+	}
+	r := withObserved(diag.Result{Evidence: err.Error()}, base).With("latency_ms", diag.Milliseconds(rtt)).With("answers", []string{})
+	var dnsErr *net.DNSError
+	isDNS := errors.As(err, &dnsErr)
+	switch {
+	case isDNS && dnsErr.IsNotFound:
+		r.Status = diag.Fail
+		r.Message = fmt.Sprintf("%s does not resolve to any %s record through the system resolver", name, qtype)
+		r.Hint = fmt.Sprintf("check the spelling; the name does not exist or has no %s records for this machine (a hosts file, VPN or split DNS can change what it sees): add %s to see the DNS server's exact answer", qtype, direct)
+	case (isDNS && dnsErr.IsTimeout) || ctx.Err() != nil:
+		r.Status = diag.Fail
+		r.Message = fmt.Sprintf("the system resolver got no answer for %s within %s", name, timeout)
+		r.Hint = "the configured DNS servers do not answer: check the network connection and VPN, and that nothing blocks DNS (UDP and TCP port 53) to them"
+		if len(nameservers) > 0 {
+			r.Hint = fmt.Sprintf("the configured DNS servers (%s) do not answer: check the network connection and VPN, and that nothing blocks DNS (UDP and TCP port 53) to them", strings.Join(nameservers, ", "))
+		}
+	case isDNS && strings.Contains(dnsErr.Err, "misbehaving"):
+		// Go's resolver words both SERVFAIL and REFUSED this way.
+		r.Status = diag.Fail
+		r.Message = fmt.Sprintf("the system's DNS server could not answer for %s (%s)", name, dnsErr.Err)
+		r.Hint = fmt.Sprintf("the server answered with a failure (SERVFAIL or REFUSED): add %s to see which, and compare with another server", direct)
+	case isDNS && dnsErr.IsTemporary:
+		r.Status = diag.Fail
+		r.Message = fmt.Sprintf("the system resolver could not reach its DNS servers for %s (%s)", name, dnsErr.Err)
+		r.Hint = "the configured DNS servers cannot be reached: check the network connection and VPN, and that the DNS servers in the system's settings are right"
+	default:
+		r.Status = diag.Error
+		r.Message = fmt.Sprintf("the system resolver could not look up %s: %v", name, err)
+		r.Hint = fmt.Sprintf("the lookup could not be made on %s; give server: to ask a DNS server directly", where(t))
+	}
+	return r
+}
+
+// runResolvConf stands in for the resolver of a target that cannot
+// resolve for us: it reads the target's resolv.conf and asks its
+// nameservers over connections the target opens, as its stub resolver
+// would.
+func (c *DNS) runResolvConf(ctx, parent context.Context, t diag.Target, base diag.Result, name, qname, qtype string, code uint16, timeout time.Duration) diag.Result {
+	data, _, err := t.ReadFile(ctx, resolvConfPath, 64<<10)
+	if err != nil {
+		if parent.Err() != nil {
+			return cancelled(parent)
+		}
+		return withObserved(diag.Resultf(diag.Error, "cannot find the DNS servers of %s: reading %s: %v", where(t), resolvConfPath, err), base).
+			WithHint("give server: to ask a DNS server directly")
+	}
+	rc := parseResolvConf(data)
+	servers := rc.Nameservers
+	var notes []string
+	if len(servers) == 0 {
+		// What glibc and musl do with no nameserver line.
+		servers = []string{"127.0.0.1"}
+		notes = append(notes, resolvConfPath+" lists no nameserver; asking 127.0.0.1, as the system resolver does")
+	}
+	base = base.With("nameservers", rc.Nameservers)
+	names := []string{qname}
+	if qtype != "PTR" {
+		names = rc.candidates(name)
+	}
+
+	start := time.Now()
+	var first *lookup
+	var firstErr error
+	for _, n := range names {
+		l, err := askInTurn(ctx, t, servers, n, code, rc.Timeout, &notes)
+		if parent.Err() != nil {
+			return cancelled(parent)
+		}
+		if err == nil && l.rcode == "NOERROR" && len(l.answers) > 0 {
+			l.rtt = time.Since(start)
+			l.evidence = append(notes, l.evidence...)
+			return c.judge(withObserved(diag.Result{}, base), name, qtype, *l)
+		}
+		if first == nil && firstErr == nil {
+			first, firstErr = l, err
+		}
+	}
+	if firstErr != nil {
+		r := c.queryFailed(t, firstErr, timeout, time.Since(start))
+		r.Evidence = strings.Join(append(notes, r.Evidence), "\n")
+		return withObserved(r, base)
+	}
+	first.rtt = time.Since(start)
+	first.evidence = append(notes, first.evidence...)
+	return c.judge(withObserved(diag.Result{}, base), name, qtype, *first)
+}
+
+// askInTurn asks each server until one gives a usable answer (NOERROR or
+// NXDOMAIN), moving on after silence, SERVFAIL or REFUSED as stub
+// resolvers do. It returns the first server's outcome when none does,
+// since that is the server the system relies on.
+func askInTurn(ctx context.Context, t diag.Target, servers []string, name string, code uint16, perServer time.Duration, notes *[]string) (*lookup, error) {
+	var first *lookup
+	var firstErr error
+	for i, s := range servers {
+		addr := net.JoinHostPort(s, "53")
+		budget := perServer
+		if d, ok := ctx.Deadline(); ok {
+			budget = min(budget, time.Until(d)/time.Duration(len(servers)-i))
+		}
+		sctx, cancel := context.WithTimeout(ctx, budget)
+		a, err := exchange(sctx, t, addr, name, code)
+		cancel()
+		if err != nil {
+			*notes = append(*notes, fmt.Sprintf("%s: no answer for %s (%v)", addr, name, err))
+			if first == nil && firstErr == nil {
+				firstErr = err
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		l := fromMsg(a, code)
+		if l.rcode == "NOERROR" || l.rcode == "NXDOMAIN" {
+			return &l, nil
+		}
+		*notes = append(*notes, fmt.Sprintf("%s: %s for %s", addr, l.rcode, name))
+		if first == nil && firstErr == nil {
+			first = &l
+		}
+	}
+	return first, firstErr
+}
+
+// fromMsg reads what a DNS answer says about the type asked.
+func fromMsg(a *dnsAnswer, code uint16) lookup {
+	l := lookup{server: a.server, proto: a.proto, rcode: dns.RcodeToString[a.msg.Rcode], ttl: -1, rtt: a.rtt}
+	if l.rcode == "" {
+		l.rcode = "RCODE" + strconv.Itoa(a.msg.Rcode)
+	}
+	l.answers = []string{}
+	for _, rr := range a.msg.Answer {
+		h := rr.Header()
+		switch {
+		case h.Rrtype == code:
+			l.answers = append(l.answers, rrValue(rr))
+			if l.ttl < 0 || int(h.Ttl) < l.ttl {
+				l.ttl = int(h.Ttl)
+			}
+		case h.Rrtype == dns.TypeCNAME:
+			l.cnames = append(l.cnames, rrValue(rr))
+		}
+	}
+	l.evidence = append(append([]string{}, a.notes...),
+		fmt.Sprintf(";; answer from %s over %s in %s", a.server, a.proto, roundDuration(a.rtt)), a.msg.String())
+	return l
+}
+
+func rrValue(rr dns.RR) string {
+	switch v := rr.(type) {
+	case *dns.A:
+		return v.A.String()
+	case *dns.AAAA:
+		return v.AAAA.String()
+	case *dns.CNAME:
+		return trimDot(v.Target)
+	case *dns.MX:
+		return fmt.Sprintf("%d %s", v.Preference, trimDot(v.Mx))
+	case *dns.TXT:
+		return strings.Join(v.Txt, "")
+	case *dns.NS:
+		return trimDot(v.Ns)
+	case *dns.SRV:
+		return fmt.Sprintf("%d %d %d %s", v.Priority, v.Weight, v.Port, trimDot(v.Target))
+	case *dns.PTR:
+		return trimDot(v.Ptr)
+	}
+	return rr.String()
+}
+
+func trimDot(s string) string {
+	if s == "." {
+		return s
+	}
+	return strings.TrimSuffix(s, ".")
+}
+
+// judge turns a lookup into a verdict.
+func (c *DNS) judge(r diag.Result, name, qtype string, l lookup) diag.Result {
+	r = r.With("server", l.server).
+		With("answers", l.answers).
+		With("latency_ms", diag.Milliseconds(l.rtt))
+	if l.rcode != "" {
+		r = r.With("rcode", l.rcode)
+	}
+	if l.proto != "" {
+		r = r.With("protocol", l.proto)
+	}
+	if len(l.cnames) > 0 {
+		r = r.With("cnames", l.cnames)
+	}
+	if l.ttl >= 0 {
+		r = r.With("ttl", l.ttl)
+	}
+	r.Evidence = strings.Join(l.evidence, "\n")
+	if r.Evidence == "" && len(l.answers) > 0 {
+		r.Evidence = strings.Join(l.answers, "\n")
+	}
+	from := "from " + l.server
+	if l.server == "system" {
+		from = "through the system resolver"
+	}
+	switch l.rcode {
+	case "NOERROR", "":
+	case "NXDOMAIN":
+		r.Status = diag.Fail
+		r.Message = fmt.Sprintf("%s does not exist (NXDOMAIN %s)", name, from)
+		r.Hint = "check the spelling; if the name should exist, the zone lacks it, or this server sees another view of it (split DNS): compare with the DNS server of a network where it works, or connect the VPN that serves it"
+		return r
+	case "SERVFAIL":
+		r.Status = diag.Fail
+		r.Message = fmt.Sprintf("%s could not answer for %s (SERVFAIL)", l.server, name)
+		r.Hint = "the server failed to get an answer: the zone's authoritative servers are unreachable or broken, DNSSEC validation failed, or the server lost its upstream; ask another server (server: ...) to tell which"
+		return r
+	case "REFUSED":
+		r.Status = diag.Fail
+		r.Message = fmt.Sprintf("%s refused to answer for %s (REFUSED)", l.server, name)
+		r.Hint = "the server does not serve this client: it is not a resolver for this network, or allows recursion only to listed addresses; use the DNS server the network assigns, or connect the VPN that grants access"
+		return r
+	default:
+		r.Status = diag.Fail
+		r.Message = fmt.Sprintf("%s answered %s for %s", l.server, l.rcode, name)
+		r.Hint = "the server rejected the query; try another server"
+		return r
+	}
+	if len(l.answers) == 0 {
+		r.Status = diag.Fail
+		if len(l.cnames) > 0 {
+			r.Message = fmt.Sprintf("%s is an alias of %s, which has no %s records (answer %s)", name, l.cnames[len(l.cnames)-1], qtype, from)
+			r.Hint = "the alias points at a name without this type of record: fix the CNAME target, or add the records there"
+		} else {
+			r.Message = fmt.Sprintf("%s exists but has no %s records (answer %s)", name, qtype, from)
+			r.Hint = fmt.Sprintf("the name has other record types but not %s: add the record to the zone, or check that type is what the service needs", qtype)
+		}
+		return r
+	}
+
+	shown := listValues(l.answers, 5)
+	if len(c.Expect) > 0 {
+		if problem := c.compare(qtype, l.answers); problem != "" {
+			r.Status = diag.Fail
+			r.Message = fmt.Sprintf("%s %s is %s, but %s", name, qtype, shown, problem)
+			r.Hint = "the record differs from what the playbook expects: it was changed, this server has a stale or different view, or the expectation is out of date; compare with the zone's authoritative server"
+			if l.ttl > 0 {
+				r.Hint += fmt.Sprintf(" (cached answers expire within %ds)", l.ttl)
+			}
+			return r
+		}
+	}
+	r.Status = diag.Pass
+	r.Message = fmt.Sprintf("%s %s is %s (%s in %s)", name, qtype, shown, from, roundDuration(l.rtt))
+	if c.MaxLatency > 0 && l.rtt > c.MaxLatency.D() {
+		r.Status = diag.Warn
+		r.Message = fmt.Sprintf("%s %s resolved %s in %s, slower than max_latency (%s)", name, qtype, from, roundDuration(l.rtt), c.MaxLatency.D())
+		r.Hint = "the DNS server is slow or far away, or the first server did not answer and a later one did: look at the evidence, and at the resolver's load and upstreams"
+	}
+	return r
+}
+
+func listValues(vals []string, max int) string {
+	if len(vals) <= max {
+		return strings.Join(vals, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(vals[:max], ", "), len(vals)-max)
+}
+
+// compare checks the answers against expect and says what is wrong, or ""
+// when they agree.
+func (c *DNS) compare(qtype string, answers []string) string {
+	matched := make([]bool, len(answers))
+	var missing []string
+	for _, want := range c.Expect {
+		found := false
+		for i, got := range answers {
+			if valueMatches(qtype, want, got) {
+				found, matched[i] = true, true
+			}
+		}
+		if !found {
+			missing = append(missing, strings.TrimSpace(want))
+		}
+	}
+	switch c.ExpectMode {
+	case "any":
+		if len(missing) == len(c.Expect) {
+			return fmt.Sprintf("none of the expected %s", strings.Join(missing, ", "))
+		}
+	case "equals":
+		var extra []string
+		for i, ok := range matched {
+			if !ok {
+				extra = append(extra, answers[i])
+			}
+		}
+		var p []string
+		if len(missing) > 0 {
+			p = append(p, "lacks the expected "+strings.Join(missing, ", "))
+		}
+		if len(extra) > 0 {
+			p = append(p, "also has the unexpected "+strings.Join(extra, ", "))
+		}
+		return strings.Join(p, " and ")
+	default:
+		if len(missing) > 0 {
+			return "lacks the expected " + strings.Join(missing, ", ")
+		}
+	}
+	return ""
+}
+
+// valueMatches compares an expected value with an answer the way a person
+// reads them: addresses by value, names without case or trailing dot, and
+// an MX or SRV target alone matching the whole record.
+func valueMatches(qtype, want, got string) bool {
+	want = strings.TrimSpace(want)
+	switch qtype {
+	case "A", "AAAA":
+		w, err1 := netip.ParseAddr(want)
+		g, err2 := netip.ParseAddr(got)
+		return err1 == nil && err2 == nil && w.Unmap() == g.Unmap()
+	case "TXT":
+		return want == got
+	}
+	norm := func(s string) string { return strings.ToLower(trimDot(strings.Join(strings.Fields(s), " "))) }
+	if norm(want) == norm(got) {
+		return true
+	}
+	if qtype == "MX" || qtype == "SRV" {
+		f := strings.Fields(got)
+		return len(f) > 0 && norm(want) == norm(f[len(f)-1])
+	}
+	return false
+}
+
+// queryFailed explains a server that gave no answer.
+func (c *DNS) queryFailed(t diag.Target, err error, timeout, elapsed time.Duration) diag.Result {
+	var qe *queryError
+	if !errors.As(err, &qe) {
+		return diag.Resultf(diag.Error, "could not query: %v", err).WithHint("the query could not be sent; the message says why")
+	}
+	r := diag.Result{Evidence: strings.Join(append(append([]string{}, qe.notes...), qe.Error()), "\n")}.
+		With("answers", []string{}).With("latency_ms", diag.Milliseconds(elapsed))
+	switch qe.kind {
+	case queryTimeout:
+		r.Status = diag.Fail
+		r.Message = fmt.Sprintf("no answer from %s within %s", qe.server, timeout)
+		r.Hint = "the DNS server is down, or a firewall drops DNS (UDP and TCP port 53) on the way to it: ask another server, or check the network path and VPN"
+	case queryRefused:
+		r.Status = diag.Fail
+		r.Message = fmt.Sprintf("%s refused the query: nothing listens for DNS on that port", qe.server)
+		r.Hint = "no DNS service runs at this address: check the server address and port, and that the DNS service (named, unbound, dnsmasq, systemd-resolved) is running"
+	case queryServerName:
+		host, _, _ := net.SplitHostPort(qe.server)
+		return dnsFailure(t, host, qe.err).With("answers", []string{})
+	default:
+		r.Status = diag.Error
+		r.Message = fmt.Sprintf("could not send a DNS query to %s: %v", qe.server, qe.err)
+		r.Hint = fmt.Sprintf("the query could not leave %s: a local socket problem, described in the message", where(t))
+	}
+	return r
+}
+
+// reverseToIP turns an in-addr.arpa or ip6.arpa name back into the address
+// it stands for.
+func reverseToIP(name string) (netip.Addr, bool) {
+	n := strings.ToLower(strings.TrimSuffix(name, "."))
+	switch {
+	case strings.HasSuffix(n, ".in-addr.arpa"):
+		labels := strings.Split(strings.TrimSuffix(n, ".in-addr.arpa"), ".")
+		if len(labels) != 4 {
+			return netip.Addr{}, false
+		}
+		slices.Reverse(labels)
+		ip, err := netip.ParseAddr(strings.Join(labels, "."))
+		return ip, err == nil
+	case strings.HasSuffix(n, ".ip6.arpa"):
+		nibbles := strings.Split(strings.TrimSuffix(n, ".ip6.arpa"), ".")
+		if len(nibbles) != 32 {
+			return netip.Addr{}, false
+		}
+		slices.Reverse(nibbles)
+		var b strings.Builder
+		for i, x := range nibbles {
+			if len(x) != 1 {
+				return netip.Addr{}, false
+			}
+			if i > 0 && i%4 == 0 {
+				b.WriteByte(':')
+			}
+			b.WriteString(x)
+		}
+		ip, err := netip.ParseAddr(b.String())
+		return ip, err == nil
+	}
+	return netip.Addr{}, false
+}

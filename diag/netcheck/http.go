@@ -1,0 +1,615 @@
+package netcheck
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/triage-dev/triage/diag"
+)
+
+func init() {
+	diag.Register(diag.Kind{
+		Name:    "http",
+		Summary: "Requests a URL and checks the status code, the body, the response time and the TLS certificate.",
+		New: func() diag.Checker {
+			return &HTTP{Method: "GET", FollowRedirects: true, TLSMinDays: defaultTLSMinDays, Timeout: diag.Duration(10 * time.Second)}
+		},
+	})
+}
+
+const (
+	// maxBody caps how much of a response body is read for body_contains
+	// and body_matches.
+	maxBody = 1 << 20
+	// maxBodyEvidence is how much of a body a failed check shows.
+	maxBodyEvidence = 2 << 10
+	// maxRedirects matches browsers and Go's client: more is a loop.
+	maxRedirects = 10
+)
+
+// HTTP checks a URL as a client on the target would see it.
+type HTTP struct {
+	URL             string            `yaml:"url" required:"true" doc:"the http:// or https:// URL to request"`
+	Method          string            `yaml:"method" doc:"the request method (default GET)"`
+	Status          []string          `yaml:"status" doc:"the status codes that pass: codes (200), classes (2xx) or ranges (200-399) (default 200-399)"`
+	BodyContains    string            `yaml:"body_contains" doc:"text the response body must contain (the first 1MiB is read)"`
+	BodyMatches     string            `yaml:"body_matches" doc:"a regular expression (RE2) the response body must match (the first 1MiB is read)"`
+	MaxLatency      diag.Duration     `yaml:"max_latency" doc:"warn when the response headers take longer than this to arrive, redirects included"`
+	FollowRedirects bool              `yaml:"follow_redirects" doc:"follow redirects and judge the final response (default true)"`
+	TLSMinDays      int               `yaml:"tls_min_days" doc:"warn when the certificate expires in fewer days than this (default 14; 0 turns the warning off)"`
+	TLSFailDays     int               `yaml:"tls_fail_days" doc:"fail when the certificate expires in fewer days than this (default 0: fail only once expired)"`
+	CAFile          string            `yaml:"ca_file" doc:"a PEM file on the target with the CA certificates to trust instead of the system's"`
+	Proxy           string            `yaml:"proxy" doc:"a proxy URL (http, https, socks5 or socks5h), or none to connect directly; by default the HTTPS_PROXY, HTTP_PROXY and NO_PROXY environment variables apply when the target is the local machine"`
+	Headers         map[string]string `yaml:"headers" doc:"request headers to send, such as Authorization; their values never appear in reports"`
+	Timeout         diag.Duration     `yaml:"timeout" doc:"how long the whole exchange may take, redirects included (default 10s)"`
+}
+
+func (c *HTTP) Validate() error {
+	var errs []error
+	if err := checkURL("url", c.URL); err != nil {
+		errs = append(errs, err)
+	}
+	method := c.Method
+	if method == "" {
+		method = "GET"
+	}
+	switch {
+	case !isToken(method):
+		errs = append(errs, diag.FieldErrorf("method", "%q is not an HTTP method (such as GET, HEAD or POST)", c.Method))
+	case strings.EqualFold(method, "CONNECT"):
+		errs = append(errs, diag.FieldErrorf("method", "CONNECT opens a tunnel and cannot be checked as a request"))
+	case strings.EqualFold(method, "HEAD") && (c.BodyContains != "" || c.BodyMatches != ""):
+		errs = append(errs, diag.FieldErrorf("method", "HEAD responses have no body, so body_contains and body_matches cannot apply"))
+	}
+	if _, err := parseStatusSpec(c.Status); err != nil {
+		errs = append(errs, diag.FieldErrorf("status", "%v", err))
+	}
+	if c.BodyMatches != "" {
+		if _, err := regexp.Compile(c.BodyMatches); err != nil {
+			errs = append(errs, diag.FieldErrorf("body_matches", "invalid regular expression: %v", err))
+		}
+	}
+	errs = append(errs, checkTLSDays(c.TLSMinDays, c.TLSFailDays)...)
+	if c.Proxy != "" && !isNoProxy(c.Proxy) {
+		if err := checkProxyURL(c.Proxy); err != nil {
+			errs = append(errs, diag.FieldErrorf("proxy", "%v", err))
+		}
+	}
+	for _, name := range sortedKeys(c.Headers) {
+		switch {
+		case !isToken(name):
+			errs = append(errs, diag.FieldErrorf("headers", "%q is not a valid header name", name))
+		case strings.ContainsAny(c.Headers[name], "\r\n\x00"):
+			errs = append(errs, diag.FieldErrorf("headers", "the value of %s contains a line break, which HTTP does not allow", name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkURL(field, raw string) error {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return diag.FieldErrorf(field, "cannot parse %q: %v", raw, unwrapURLError(err))
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+	case "":
+		return diag.FieldErrorf(field, "%q has no scheme; write http://%s or https://%s", raw, raw, raw)
+	default:
+		return diag.FieldErrorf(field, "scheme %q is not supported (want http or https)", u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return diag.FieldErrorf(field, "%q has no host", raw)
+	}
+	if p := u.Port(); p != "" {
+		if _, _, err := splitServer(net.JoinHostPort(u.Hostname(), p), 0); err != nil {
+			return diag.FieldErrorf(field, "%v", err)
+		}
+	}
+	return nil
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func isNoProxy(s string) bool {
+	return strings.EqualFold(s, "none") || strings.EqualFold(s, "direct")
+}
+
+func checkProxyURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("cannot parse %q: %v", raw, unwrapURLError(err))
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https", "socks5", "socks5h":
+	default:
+		return fmt.Errorf("%q is not a proxy URL such as http://proxy.example.com:3128 (schemes: http, https, socks5, socks5h), nor none", raw)
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("%q has no host", raw)
+	}
+	return nil
+}
+
+// isToken reports whether s is an RFC 9110 token, which method and header
+// names must be.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r > 0x7e || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// hop is one response that redirected the request, and the request that
+// followed it (a 303 turns a POST into a GET).
+type hop struct {
+	status, location, nextMethod string
+}
+
+// stages records how far the latest request got, so that a timeout can
+// say where it happened. The transport calls these hooks from several
+// goroutines.
+type stages struct {
+	mu sync.Mutex
+	at stage
+}
+
+type stage struct {
+	gotConn, tlsStarted, tlsDone, wrote, header bool
+}
+
+func (s *stages) set(f func(*stage)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(&s.at)
+}
+
+func (s *stages) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GetConn:              func(string) { s.set(func(st *stage) { *st = stage{} }) },
+		GotConn:              func(httptrace.GotConnInfo) { s.set(func(st *stage) { st.gotConn = true }) },
+		TLSHandshakeStart:    func() { s.set(func(st *stage) { st.tlsStarted = true }) },
+		TLSHandshakeDone:     func(tls.ConnectionState, error) { s.set(func(st *stage) { st.tlsDone = true }) },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { s.set(func(st *stage) { st.wrote = true }) },
+		GotFirstResponseByte: func() { s.set(func(st *stage) { st.header = true }) },
+	}
+}
+
+func (s *stages) snapshot() stage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.at
+}
+
+// httpClient builds a client whose every connection, to the server or to
+// a proxy, is opened by the target. The caller closes idle connections.
+func httpClient(t diag.Target, pool *x509.CertPool, proxy func(*http.Request) (*url.URL, error), follow bool, hops *[]hop) (*http.Client, *http.Transport) {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return dialTarget(ctx, t, network, addr)
+		},
+		Proxy:                  proxy,
+		TLSClientConfig:        &tls.Config{RootCAs: pool},
+		ForceAttemptHTTP2:      true,
+		MaxResponseHeaderBytes: 1 << 20,
+	}
+	client := &http.Client{
+		Transport: tr,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if !follow {
+				return http.ErrUseLastResponse
+			}
+			if hops != nil && req.Response != nil {
+				*hops = append(*hops, hop{req.Response.Status, req.URL.Redacted(), req.Method})
+			}
+			if len(via) >= maxRedirects {
+				return errTooManyRedirects
+			}
+			return nil
+		},
+	}
+	return client, tr
+}
+
+var errTooManyRedirects = errors.New("too many redirects")
+
+// proxyFor decides how the check reaches the URL. The environment read is
+// triage's own, which is the target's only when the target is this machine:
+// a remote host's proxy settings are not known here, so there the check
+// connects directly unless proxy: is given.
+func (c *HTTP) proxyFor(t diag.Target) func(*http.Request) (*url.URL, error) {
+	switch {
+	case isNoProxy(c.Proxy):
+		return nil
+	case c.Proxy != "":
+		u, err := url.Parse(c.Proxy)
+		if err != nil {
+			return nil
+		}
+		return http.ProxyURL(u)
+	}
+	return environmentProxy(t)
+}
+
+// environmentProxy is the proxy a program on the target would take from
+// HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as far as triage can know it.
+func environmentProxy(t diag.Target) func(*http.Request) (*url.URL, error) {
+	if _, local := t.(*diag.Local); local {
+		return http.ProxyFromEnvironment
+	}
+	return nil
+}
+
+func (c *HTTP) Run(parent context.Context, t diag.Target) diag.Result {
+	ctx, cancel, timeout := withTimeout(parent, c.Timeout, 10*time.Second)
+	defer cancel()
+	now := time.Now()
+	u, err := url.Parse(strings.TrimSpace(c.URL))
+	if err != nil {
+		return diag.Resultf(diag.Error, "cannot parse url %q: %v", c.URL, err).WithHint("fix the url in the playbook")
+	}
+	shown := u.Redacted()
+	spec, err := parseStatusSpec(c.Status)
+	if err != nil {
+		return diag.Resultf(diag.Error, "status: %v", err).WithHint("fix status in the playbook")
+	}
+	method := strings.ToUpper(c.Method)
+	if method == "" {
+		method = "GET"
+	}
+	base := diag.Result{}.With("url", shown)
+
+	var pool *x509.CertPool
+	if c.CAFile != "" {
+		if pool, err = loadCAFile(ctx, t, c.CAFile); err != nil {
+			if parent.Err() != nil {
+				return cancelled(parent)
+			}
+			return withObserved(caFileError(c.CAFile, err), base)
+		}
+	}
+
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	if err != nil {
+		return diag.Resultf(diag.Error, "cannot build a %s request for %s: %v", method, shown, err).WithHint("fix the url in the playbook")
+	}
+	req.Header.Set("User-Agent", "triage")
+	for k, v := range c.Headers {
+		if strings.EqualFold(k, "Host") {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	proxy := c.proxyFor(t)
+	var proxyURL *url.URL
+	if proxy != nil {
+		proxyURL, _ = proxy(req)
+	}
+	if proxyURL != nil {
+		base = base.With("proxy", proxyURL.Redacted())
+	}
+
+	var hops []hop
+	client, tr := httpClient(t, pool, proxy, c.FollowRedirects, &hops)
+	defer tr.CloseIdleConnections()
+	st := &stages{}
+	req = req.WithContext(httptrace.WithClientTrace(ctx, st.trace()))
+
+	start := time.Now()
+	resp, err := client.Do(req)
+	latency := time.Since(start)
+	ev := &evidence{}
+	ev.request(method, shown, c.Headers)
+	ev.hops(hops)
+	if err != nil {
+		if parent.Err() != nil {
+			return cancelled(parent)
+		}
+		r := c.requestFailure(t, u, proxyURL, err, st.snapshot(), timeout, now, len(hops))
+		r = withObserved(r, base)
+		r.Evidence = strings.TrimSpace(ev.String() + "\n" + r.Evidence)
+		return r
+	}
+	defer resp.Body.Close()
+
+	r := base.With("status_code", resp.StatusCode).
+		With("latency_ms", diag.Milliseconds(latency)).
+		With("http_version", resp.Proto).
+		With("redirects", len(hops))
+	if final := resp.Request.URL.Redacted(); final != shown {
+		r = r.With("final_url", final)
+	}
+	if resp.TLS != nil {
+		r = withTLSObserved(r, *resp.TLS, now)
+	}
+	ev.response(resp)
+
+	statusOK := statusAllowed(spec, resp.StatusCode)
+	needBody := c.BodyContains != "" || c.BodyMatches != ""
+	var body []byte
+	var truncated bool
+	if needBody || !statusOK {
+		// A status the playbook rejects is read only far enough to show
+		// the start of the error page.
+		limit := maxBody
+		if !needBody {
+			limit = maxBodyEvidence
+		}
+		var rerr error
+		body, truncated, rerr = readBody(resp.Body, limit)
+		if rerr != nil && needBody {
+			if parent.Err() != nil {
+				return cancelled(parent)
+			}
+			r.Status = diag.Fail
+			if classify(rerr) == problemTimeout {
+				r.Message = fmt.Sprintf("%s sent its headers (%s) but the body did not arrive within %s", shown, resp.Status, timeout)
+				r.Hint = "the server is slow to produce the page or the connection stalls: look at the application's performance, or raise timeout"
+			} else {
+				r.Message = fmt.Sprintf("the response body from %s was cut off: %v", shown, rootCause(rerr))
+				r.Hint = "the server or a proxy closed the connection in the middle of the response: look at their logs"
+			}
+			r.Evidence = ev.String()
+			return r
+		}
+		if needBody {
+			r = r.With("body_bytes", len(body))
+		}
+	}
+	if resp.TLS != nil {
+		ev.chain(resp.TLS.PeerCertificates)
+	}
+
+	target := shown
+	if len(hops) > 0 {
+		target = fmt.Sprintf("%s (after %s to %s)", shown, plural(len(hops), "redirect"), resp.Request.URL.Redacted())
+	}
+	var fails []string
+	var hint string
+	if !statusOK {
+		fails = append(fails, fmt.Sprintf("answered %s, expected %s", resp.Status, describeStatusSpec(spec)))
+		hint = statusHint(resp, c.FollowRedirects)
+		if resp.StatusCode == http.StatusBadRequest && containsAny(string(body), "HTTPS server", "HTTPS port") {
+			hint = "the server expects TLS on this port: use https:// in the URL"
+		}
+	}
+	scope := ""
+	if truncated {
+		scope = fmt.Sprintf(" (in its first %s)", diag.FormatBytes(maxBody))
+	}
+	if c.BodyContains != "" && !strings.Contains(string(body), c.BodyContains) {
+		fails = append(fails, fmt.Sprintf("the body does not contain %q%s", c.BodyContains, scope))
+	}
+	if c.BodyMatches != "" {
+		if re, err := regexp.Compile(c.BodyMatches); err == nil && !re.Match(body) {
+			fails = append(fails, fmt.Sprintf("the body does not match /%s/%s", c.BodyMatches, scope))
+		}
+	}
+	if len(fails) > 0 {
+		r.Status = diag.Fail
+		r.Message = fmt.Sprintf("%s %s: %s", method, target, strings.Join(fails, "; "))
+		if hint == "" {
+			hint = "the page is not the one expected: an error page, a login or maintenance page, or a changed application; the start of the body is in the evidence"
+		}
+		r.Hint = hint
+		ev.body(body)
+		r.Evidence = ev.String()
+		return r
+	}
+
+	r.Status = diag.Pass
+	r.Message = fmt.Sprintf("%s %s answered %s in %s", method, target, resp.Status, roundDuration(latency))
+	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
+		r.Message += fmt.Sprintf("; certificate valid for %s more", plural(daysLeft(soonestExpiry(resp.TLS.PeerCertificates).NotAfter, now), "day"))
+		r = judgeExpiry(r, resp.TLS.PeerCertificates, c.TLSMinDays, c.TLSFailDays, now)
+	}
+	if r.Status == diag.Pass && c.MaxLatency > 0 && latency > c.MaxLatency.D() {
+		r.Status = diag.Warn
+		r.Message = fmt.Sprintf("%s %s answered %s in %s, slower than max_latency (%s)", method, target, resp.Status, roundDuration(latency), c.MaxLatency.D())
+		r.Hint = "the server or the network path is slow: compare with a tcp check's latency to tell the network from the application"
+	}
+	r.Evidence = ev.String()
+	return r
+}
+
+func readBody(body io.Reader, limit int) (data []byte, truncated bool, err error) {
+	data, err = io.ReadAll(io.LimitReader(body, int64(limit)+1))
+	if len(data) > limit {
+		return data[:limit], true, nil
+	}
+	return data, false, err
+}
+
+func statusHint(resp *http.Response, follow bool) string {
+	code := resp.StatusCode
+	switch {
+	case code == 401:
+		return "the server wants credentials: give them in headers (Authorization), or check that they are still valid"
+	case code == 407:
+		return "the proxy wants credentials: put them in the proxy URL (http://user:password@proxy:port), or check that they are still valid"
+	case code == 403:
+		return "access is forbidden to this client: an IP allow list, a WAF rule or missing permissions; compare from a machine that works"
+	case code == 404:
+		return "the path does not exist on this server: check the URL, or whether the request reached the right virtual host"
+	case code == 429:
+		return "the server is rate-limiting this client: check less often, or find out who else is using the same address"
+	case code >= 300 && code < 400:
+		loc := resp.Header.Get("Location")
+		if !follow {
+			return fmt.Sprintf("the server redirects to %s: set follow_redirects: true, or add %d to status", loc, code)
+		}
+		return fmt.Sprintf("the server redirects to %s, which was not followed", loc)
+	case code == 502 || code == 504:
+		return "a gateway or load balancer could not get an answer from the application behind it: check that the application is running and healthy"
+	case code == 503:
+		return "the service is unavailable: down for maintenance, overloaded, or with no healthy backend behind the load balancer"
+	case code >= 500:
+		return "the application failed to handle the request: look at its logs for this time"
+	}
+	return "the server answered with a status the playbook does not accept: compare with the expected behaviour"
+}
+
+// requestFailure explains a request that got no response.
+func (c *HTTP) requestFailure(t diag.Target, u *url.URL, proxyURL *url.URL, err error, st stage, timeout time.Duration, now time.Time, redirects int) diag.Result {
+	shown := u.Redacted()
+	host := u.Hostname()
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	addr := net.JoinHostPort(host, port)
+	if errors.Is(err, errTooManyRedirects) {
+		return diag.Resultf(diag.Fail, "%s redirected more than %d times", shown, maxRedirects).
+			WithHint("the redirects loop: a common cause is an application that redirects to https while a proxy in front of it talks http, or a cookie it cannot set; the chain is in the evidence")
+	}
+	var opErr *net.OpError
+	if proxyURL != nil && errors.As(err, &opErr) && opErr.Op == "proxyconnect" {
+		r := diag.Resultf(diag.Fail, "cannot connect to the proxy %s: %s", proxyURL.Redacted(), rootCause(err))
+		if classify(err) == problemDNS {
+			r.Status = diag.Error
+		}
+		return r.WithHint("the proxy is down, unreachable or mistyped: check the proxy setting (proxy: or HTTPS_PROXY/HTTP_PROXY), or set proxy: none to go direct")
+	}
+	if r, ok := tlsFailure(err, addr, host, now); ok {
+		return r
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
+		return diag.Resultf(diag.Fail, "%s answered in plain HTTP on a URL that says https", addr).
+			WithHint("use http:// for this URL, or the port where the server serves TLS")
+	case strings.Contains(msg, "malformed HTTP"):
+		return diag.Resultf(diag.Fail, "%s answered with something that is not HTTP", addr).
+			WithHint("another protocol listens on this port: check the port in the URL")
+	}
+	switch classify(err) {
+	case problemDNS:
+		return dnsFailure(t, host, err)
+	case problemRefused, problemUnreachable, problemReset:
+		if proxyURL != nil {
+			return diag.Resultf(diag.Fail, "the request through the proxy %s failed: %s", proxyURL.Redacted(), rootCause(err)).
+				WithHint("the proxy could not reach %s or dropped the connection: check the proxy's logs or set proxy: none to compare", addr)
+		}
+		portNum, _ := strconv.Atoi(port)
+		return connectFailure(t, host, portNum, addr, timeout, err)
+	case problemTimeout:
+		r := diag.Result{Status: diag.Fail}
+		switch {
+		case !st.gotConn:
+			r.Message = fmt.Sprintf("could not connect to %s within %s", addr, timeout)
+			r.Hint = fmt.Sprintf("connection attempts are being dropped: a firewall filters port %s, or %s is down or unreachable; a tcp check of the same port tells the network from the web server", port, host)
+			if proxyURL != nil {
+				r.Message = fmt.Sprintf("no answer through the proxy %s within %s", proxyURL.Redacted(), timeout)
+				r.Hint = "the proxy does not answer, or cannot reach the server: check the proxy, or set proxy: none to compare"
+			}
+		case st.tlsStarted && !st.tlsDone:
+			r.Message = fmt.Sprintf("%s accepted the connection but the TLS handshake did not finish within %s", addr, timeout)
+			r.Hint = "the port may not serve TLS, or the server is overloaded"
+		case !st.header:
+			r.Message = fmt.Sprintf("%s accepted the request but sent no response within %s", addr, timeout)
+			r.Hint = "the web server is up but the application behind it is slow or hung: look at its logs and its backends (database, upstream services)"
+		default:
+			r.Message = fmt.Sprintf("the response from %s did not finish within %s", addr, timeout)
+			r.Hint = "the server is slow to send its response: look at the application's performance, or raise timeout"
+		}
+		if redirects > 0 {
+			r.Message += fmt.Sprintf(" (after %s)", plural(redirects, "redirect"))
+		}
+		return r
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return diag.Resultf(diag.Fail, "%s closed the connection without answering the request", addr).
+			WithHint("the server dropped the request: it may expect TLS (use https://), reject this client, or be restarting")
+	}
+	return diag.Resultf(diag.Error, "could not request %s: %v", shown, unwrapURLError(err)).
+		WithHint("the request could not be made at all; the message says why")
+}
+
+// evidence is the transcript of an exchange, written as curl -v would show
+// it. Request header values are never written: they are where credentials
+// live.
+type evidence struct{ b strings.Builder }
+
+func (e *evidence) request(method, url string, headers map[string]string) {
+	fmt.Fprintf(&e.b, "> %s %s\n", method, url)
+	if len(headers) > 0 {
+		fmt.Fprintf(&e.b, "> headers sent (values not shown): %s\n", strings.Join(sortedKeys(headers), ", "))
+	}
+}
+
+func (e *evidence) hops(hops []hop) {
+	for _, h := range hops {
+		fmt.Fprintf(&e.b, "< %s\n< Location: %s\n> %s %s\n", h.status, h.location, h.nextMethod, h.location)
+	}
+}
+
+func (e *evidence) response(resp *http.Response) {
+	fmt.Fprintf(&e.b, "< %s %s\n", resp.Proto, resp.Status)
+	for _, k := range sortedKeys(resp.Header) {
+		for _, v := range resp.Header[k] {
+			if sensitiveHeader(k) {
+				v = "[redacted]"
+			}
+			fmt.Fprintf(&e.b, "< %s: %s\n", k, v)
+		}
+	}
+}
+
+func (e *evidence) chain(certs []*x509.Certificate) {
+	if len(certs) > 0 {
+		e.b.WriteString("\n" + chainEvidence(certs))
+	}
+}
+
+func (e *evidence) body(body []byte) {
+	if len(body) == 0 {
+		return
+	}
+	cut := body
+	if len(cut) > maxBodyEvidence {
+		cut = cut[:maxBodyEvidence]
+	}
+	fmt.Fprintf(&e.b, "\n[body, first %s]\n%s", diag.FormatBytes(uint64(len(cut))), strings.ToValidUTF8(string(cut), "?"))
+}
+
+func (e *evidence) String() string { return strings.TrimRight(e.b.String(), "\n") }
+
+func sensitiveHeader(name string) bool {
+	n := strings.ToLower(name)
+	return containsAny(n, "cookie", "auth", "token", "secret", "key", "session")
+}

@@ -1,0 +1,322 @@
+package netcheck
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/triage-dev/triage/diag"
+)
+
+// webMux is the application behind the test web servers.
+func webMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<h1>hello world</h1> build 1234")
+	})
+	mux.HandleFunc("/teapot", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+		io.WriteString(w, "short and stout")
+	})
+	mux.HandleFunc("/down", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "maintenance until 14:00", http.StatusServiceUnavailable)
+	})
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/ok", http.StatusFound)
+	})
+	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/loop", http.StatusFound)
+	})
+	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	})
+	mux.HandleFunc("/trickle", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first part,")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
+	mux.HandleFunc("/private", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Token") != "s3cret-value" || r.Host != "svc.test" {
+			http.Error(w, "who are you?", http.StatusForbidden)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "cookie-value-123"})
+		io.WriteString(w, "welcome")
+	})
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Repeat("x", 2<<20)+"THE END")
+	})
+	return mux
+}
+
+// webServer starts an HTTPS server with cert, or plain HTTP without one.
+func webServer(t *testing.T, cert *tls.Certificate) *httptest.Server {
+	t.Helper()
+	s := httptest.NewUnstartedServer(webMux())
+	s.Config.ErrorLog = log.New(io.Discard, "", 0)
+	if cert != nil {
+		s.TLS = &tls.Config{Certificates: []tls.Certificate{*cert}}
+		s.EnableHTTP2 = true
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func httpCheck(t *testing.T, url string, edit func(*HTTP)) *HTTP {
+	c := newKind[*HTTP](t, "http")
+	c.URL = url
+	c.Timeout = dur(3 * time.Second)
+	if edit != nil {
+		edit(c)
+	}
+	return c
+}
+
+func TestHTTP(t *testing.T) {
+	local := diag.NewLocal()
+	web := webServer(t, nil).URL
+	tests := []struct {
+		name   string
+		check  *HTTP
+		status diag.Status
+		msg    []string
+		hint   string
+	}{
+		{"ok", httpCheck(t, web+"/ok", nil), diag.Pass, []string{"GET " + web + "/ok answered 200 OK in"}, ""},
+		{"body contains", httpCheck(t, web+"/ok", func(c *HTTP) { c.BodyContains = "hello world" }), diag.Pass, nil, ""},
+		{"body lacks", httpCheck(t, web+"/ok", func(c *HTTP) { c.BodyContains = "goodbye" }), diag.Fail, []string{`the body does not contain "goodbye"`}, "error page"},
+		{"body matches", httpCheck(t, web+"/ok", func(c *HTTP) { c.BodyMatches = `build \d+` }), diag.Pass, nil, ""},
+		{"body does not match", httpCheck(t, web+"/ok", func(c *HTTP) { c.BodyMatches = `version \d+` }), diag.Fail, []string{`does not match /version \d+/`}, ""},
+		{"body past the cap", httpCheck(t, web+"/big", func(c *HTTP) { c.BodyContains = "THE END" }), diag.Fail, []string{"(in its first 1MiB)"}, ""},
+		{"status list", httpCheck(t, web+"/teapot", func(c *HTTP) { c.Status = []string{"200", "418"} }), diag.Pass, []string{"418 I'm a teapot"}, ""},
+		{"status class", httpCheck(t, web+"/teapot", func(c *HTTP) { c.Status = []string{"4xx"} }), diag.Pass, nil, ""},
+		{"status range", httpCheck(t, web+"/teapot", func(c *HTTP) { c.Status = []string{"400-499"} }), diag.Pass, nil, ""},
+		{"status not expected", httpCheck(t, web+"/teapot", nil), diag.Fail, []string{"answered 418 I'm a teapot, expected 200-399"}, ""},
+		{"service unavailable", httpCheck(t, web+"/down", nil), diag.Fail, []string{"answered 503 Service Unavailable, expected 200-399"}, "unavailable"},
+		{"not found", httpCheck(t, web+"/nowhere", func(c *HTTP) { c.Status = []string{"2xx"} }), diag.Fail, []string{"404 Not Found, expected 2xx"}, "path does not exist"},
+		{"redirect followed", httpCheck(t, web+"/redirect", func(c *HTTP) { c.BodyContains = "hello" }), diag.Pass, []string{"after 1 redirect to " + web + "/ok", "200 OK"}, ""},
+		{"redirect not followed", httpCheck(t, web+"/redirect", func(c *HTTP) { c.FollowRedirects = false }), diag.Pass, []string{"302 Found"}, ""},
+		{"redirect not followed, 200 wanted", httpCheck(t, web+"/redirect", func(c *HTTP) { c.FollowRedirects, c.Status = false, []string{"200"} }), diag.Fail, []string{"302 Found, expected 200"}, "follow_redirects"},
+		{"redirect loop", httpCheck(t, web+"/loop", nil), diag.Fail, []string{"redirected more than 10 times"}, "loop"},
+		{"HEAD", httpCheck(t, web+"/ok", func(c *HTTP) { c.Method = "head" }), diag.Pass, []string{"HEAD " + web + "/ok answered 200 OK"}, ""},
+		{"no response in time", httpCheck(t, web+"/hang", func(c *HTTP) { c.Timeout = dur(300 * time.Millisecond) }), diag.Fail, []string{"accepted the request but sent no response within 300ms"}, "application"},
+		{"body too slow", httpCheck(t, web+"/trickle", func(c *HTTP) { c.Timeout, c.BodyContains = dur(300*time.Millisecond), "second part" }), diag.Fail, []string{"sent its headers (200 OK) but the body did not arrive within 300ms"}, ""},
+		{"slow but no body wanted", httpCheck(t, web+"/trickle", func(c *HTTP) { c.Timeout = dur(300 * time.Millisecond) }), diag.Pass, nil, ""},
+		{"slower than max_latency", httpCheck(t, web+"/ok", func(c *HTTP) { c.MaxLatency = dur(time.Nanosecond) }), diag.Warn, []string{"slower than max_latency (1ns)"}, "tcp check"},
+		{"https to plain http", httpCheck(t, strings.Replace(web, "http:", "https:", 1)+"/ok", nil), diag.Fail, []string{"answered in plain HTTP"}, "http://"},
+		{"refused", httpCheck(t, "http://127.0.0.1:"+strconv.Itoa(closedPort(t))+"/", nil), diag.Fail, []string{"refused the connection"}, "nothing accepts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, tt.check, local)
+			expect(t, r, tt.status, tt.msg...)
+			if tt.hint != "" && !strings.Contains(r.Hint, tt.hint) {
+				t.Errorf("hint %q does not mention %q", r.Hint, tt.hint)
+			}
+			if r.Observed["url"] != tt.check.URL {
+				t.Errorf("observed url %v", r.Observed["url"])
+			}
+		})
+	}
+
+	t.Run("observed", func(t *testing.T) {
+		r := run(t, httpCheck(t, web+"/redirect", nil), local)
+		want := map[string]any{"status_code": 200, "redirects": 1, "final_url": web + "/ok", "http_version": "HTTP/1.1"}
+		for k, v := range want {
+			if r.Observed[k] != v {
+				t.Errorf("observed[%s] = %#v, want %#v", k, r.Observed[k], v)
+			}
+		}
+		if _, ok := r.Observed["latency_ms"].(float64); !ok {
+			t.Errorf("no latency_ms: %v", r.Observed)
+		}
+		if !strings.Contains(r.Evidence, "< 302 Found\n< Location: "+web+"/ok\n> GET "+web+"/ok") {
+			t.Errorf("evidence does not show the redirect:\n%s", r.Evidence)
+		}
+	})
+}
+
+func TestHTTPHeadersStaySecret(t *testing.T) {
+	web := webServer(t, nil).URL
+	c := httpCheck(t, web+"/private", func(c *HTTP) {
+		c.Headers = map[string]string{"X-Token": "s3cret-value", "Host": "svc.test"}
+	})
+	r := run(t, c, diag.NewLocal())
+	expect(t, r, diag.Pass, "200 OK")
+	if strings.Contains(r.Evidence, "s3cret-value") || strings.Contains(r.Evidence, "cookie-value-123") {
+		t.Errorf("a secret reached the evidence:\n%s", r.Evidence)
+	}
+	if !strings.Contains(r.Evidence, "headers sent (values not shown): Host, X-Token") || !strings.Contains(r.Evidence, "< Set-Cookie: [redacted]") {
+		t.Errorf("evidence:\n%s", r.Evidence)
+	}
+
+	c = httpCheck(t, web+"/private", nil)
+	r = run(t, c, diag.NewLocal())
+	expect(t, r, diag.Fail, "403 Forbidden")
+	if !strings.Contains(r.Evidence, "who are you?") {
+		t.Errorf("a failed check shows no body:\n%s", r.Evidence)
+	}
+}
+
+func TestHTTPS(t *testing.T) {
+	local := diag.NewLocal()
+	ca := newTestCA(t, "Test Root CA")
+	caFile := ca.file(t)
+	good := ca.validFor(t, 90, "127.0.0.1", "localhost")
+	soon := ca.validFor(t, 5, "127.0.0.1")
+	expired := ca.issue(t, []string{"127.0.0.1"}, time.Now().Add(-90*24*time.Hour), time.Now().Add(-24*time.Hour+time.Hour))
+	wrong := ca.validFor(t, 90, "www.example.net")
+
+	goodURL := webServer(t, &good).URL
+	tests := []struct {
+		name   string
+		check  *HTTP
+		status diag.Status
+		msg    []string
+	}{
+		{"trusted", httpCheck(t, goodURL+"/ok", func(c *HTTP) { c.CAFile = caFile }), diag.Pass, []string{"200 OK", "certificate valid for 90 days more"}},
+		{"not trusted without ca_file", httpCheck(t, goodURL+"/ok", nil), diag.Fail, []string{"signed by an unknown authority"}},
+		{"expires soon", httpCheck(t, webServer(t, &soon).URL+"/ok", func(c *HTTP) { c.CAFile = caFile }), diag.Warn, []string{"expires in 5 days", "less than tls_min_days (14)"}},
+		{"expires too soon", httpCheck(t, webServer(t, &soon).URL+"/ok", func(c *HTTP) { c.CAFile, c.TLSFailDays = caFile, 10 }), diag.Fail, []string{"less than tls_fail_days (10)"}},
+		{"expired", httpCheck(t, webServer(t, &expired).URL+"/ok", func(c *HTTP) { c.CAFile = caFile }), diag.Fail, []string{"expired on", "1 day ago"}},
+		{"wrong name", httpCheck(t, webServer(t, &wrong).URL+"/ok", func(c *HTTP) { c.CAFile = caFile }), diag.Fail, []string{"is for www.example.net, not 127.0.0.1"}},
+		{"plain http to a TLS port", httpCheck(t, strings.Replace(goodURL, "https:", "http:", 1)+"/ok", nil), diag.Fail, []string{"400 Bad Request"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, tt.check, local)
+			expect(t, r, tt.status, tt.msg...)
+		})
+	}
+	r := run(t, httpCheck(t, goodURL+"/ok", func(c *HTTP) { c.CAFile = caFile }), local)
+	if r.Observed["tls_days_left"] != 90 || r.Observed["http_version"] != "HTTP/2.0" {
+		t.Errorf("observed %v", r.Observed)
+	}
+}
+
+// TestHTTPThroughTarget proves that every connection, to the server and to
+// a proxy, is opened by the target: the names used resolve nowhere, and
+// only the target knows where they lead.
+func TestHTTPThroughTarget(t *testing.T) {
+	web := webServer(t, nil)
+	webAddr := strings.TrimPrefix(web.URL, "http://")
+
+	var proxied []string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A forward proxy sees absolute URLs; this one answers itself.
+		proxied = append(proxied, r.URL.String())
+		if r.Header.Get("Proxy-Authorization") == "" {
+			w.Header().Set("Proxy-Authenticate", `Basic realm="proxy"`)
+			w.WriteHeader(http.StatusProxyAuthRequired)
+			return
+		}
+		fmt.Fprintf(w, "via proxy: %s", r.URL)
+	}))
+	t.Cleanup(proxy.Close)
+	target := redirected{Target: diag.NewLocal(), addrs: map[string]string{
+		"web.test:80":      webAddr,
+		"proxy.test:3128":  strings.TrimPrefix(proxy.URL, "http://"),
+		"broken.test:3128": "127.0.0.1:" + strconv.Itoa(closedPort(t)),
+	}}
+
+	r := run(t, httpCheck(t, "http://web.test/ok", func(c *HTTP) { c.BodyContains = "hello" }), target)
+	expect(t, r, diag.Pass, "GET http://web.test/ok answered 200 OK")
+
+	r = run(t, httpCheck(t, "http://web.test/ok", func(c *HTTP) {
+		c.Proxy, c.BodyContains = "http://me:pw@proxy.test:3128", "via proxy: http://web.test/ok"
+	}), target)
+	expect(t, r, diag.Pass)
+	if r.Observed["proxy"] != "http://me:xxxxx@proxy.test:3128" || len(proxied) != 1 {
+		t.Errorf("observed proxy %v, proxy saw %v", r.Observed["proxy"], proxied)
+	}
+
+	r = run(t, httpCheck(t, "http://web.test/ok", func(c *HTTP) { c.Proxy = "http://proxy.test:3128" }), target)
+	expect(t, r, diag.Fail, "407 Proxy Authentication Required")
+	if !strings.Contains(r.Hint, "credentials") {
+		t.Errorf("hint %q", r.Hint)
+	}
+
+	r = run(t, httpCheck(t, "https://web.test/ok", func(c *HTTP) { c.Proxy = "http://broken.test:3128" }), target)
+	expect(t, r, diag.Fail, "cannot connect to the proxy http://broken.test:3128")
+
+	r = run(t, httpCheck(t, "http://web.test/ok", func(c *HTTP) { c.Proxy = "none" }), target)
+	expect(t, r, diag.Pass)
+}
+
+func TestHTTPNameDoesNotResolve(t *testing.T) {
+	target := newResolvingTarget(startDNS(t))
+	r := run(t, httpCheck(t, "https://missing.test/", nil), target)
+	expect(t, r, diag.Error, "cannot resolve missing.test")
+}
+
+func TestHTTPValidate(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(*HTTP)
+		field string
+	}{
+		{"no scheme", func(c *HTTP) { c.URL = "www.example.com/health" }, "url"},
+		{"ftp", func(c *HTTP) { c.URL = "ftp://example.com/" }, "url"},
+		{"no host", func(c *HTTP) { c.URL = "https:///path" }, "url"},
+		{"unparsable", func(c *HTTP) { c.URL = "http://[::1" }, "url"},
+		{"bad port", func(c *HTTP) { c.URL = "http://example.com:0/" }, "url"},
+		{"method with space", func(c *HTTP) { c.Method = "GET IT" }, "method"},
+		{"CONNECT", func(c *HTTP) { c.Method = "CONNECT" }, "method"},
+		{"HEAD with body check", func(c *HTTP) { c.Method, c.BodyContains = "HEAD", "ok" }, "method"},
+		{"bad status code", func(c *HTTP) { c.Status = []string{"200", "2000"} }, "status"},
+		{"status out of range", func(c *HTTP) { c.Status = []string{"99"} }, "status"},
+		{"bad status class", func(c *HTTP) { c.Status = []string{"6xx"} }, "status"},
+		{"backwards range", func(c *HTTP) { c.Status = []string{"399-200"} }, "status"},
+		{"status words", func(c *HTTP) { c.Status = []string{"ok"} }, "status"},
+		{"bad regex", func(c *HTTP) { c.BodyMatches = "(unclosed" }, "body_matches"},
+		{"negative tls_min_days", func(c *HTTP) { c.TLSMinDays = -5 }, "tls_min_days"},
+		{"bad proxy scheme", func(c *HTTP) { c.Proxy = "ftp://proxy:21" }, "proxy"},
+		{"proxy without host", func(c *HTTP) { c.Proxy = "http://" }, "proxy"},
+		{"bad header name", func(c *HTTP) { c.Headers = map[string]string{"X Token": "a"} }, "headers"},
+		{"header with newline", func(c *HTTP) { c.Headers = map[string]string{"X-Token": "a\r\nEvil: 1"} }, "headers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := httpCheck(t, "https://www.example.com/health", tt.edit)
+			assertFieldError(t, c.Validate(), tt.field)
+		})
+	}
+	for _, edit := range []func(*HTTP){
+		nil,
+		func(c *HTTP) { c.Status = []string{"200", "3xx", "401-403"}; c.Proxy = "none" },
+		func(c *HTTP) { c.URL = "http://[2001:db8::1]:8080/x"; c.Proxy = "socks5h://127.0.0.1:1080" },
+	} {
+		if err := httpCheck(t, "https://www.example.com/health", edit).Validate(); err != nil {
+			t.Errorf("valid parameters rejected: %v", err)
+		}
+	}
+}
+
+func TestStatusSpec(t *testing.T) {
+	spec, err := parseStatusSpec([]string{"200", "3xx", "401-403"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for code, want := range map[int]bool{200: true, 201: false, 301: true, 399: true, 400: false, 401: true, 403: true, 404: false} {
+		if statusAllowed(spec, code) != want {
+			t.Errorf("%d allowed = %v", code, !want)
+		}
+	}
+	if got := describeStatusSpec(spec); got != "200, 3xx, 401-403" {
+		t.Errorf("described as %q", got)
+	}
+	def, _ := parseStatusSpec(nil)
+	if describeStatusSpec(def) != "200-399" {
+		t.Errorf("default is %s", describeStatusSpec(def))
+	}
+}
