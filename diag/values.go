@@ -12,7 +12,9 @@ import (
 // parses itself from the text a playbook author writes, so that a bad value
 // is a load-time error with a position, and formats itself back the same way.
 
-// Duration is a Go-style duration such as "3s" or "250ms". It must be positive.
+// Duration is a Go-style duration such as "3s" or "250ms", which may also
+// start with a number of days ("30d", "1d12h"): uptimes and certificate
+// lives are counted in days. It must be positive.
 type Duration time.Duration
 
 // D returns the value as a time.Duration.
@@ -20,12 +22,12 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 func (d *Duration) UnmarshalText(b []byte) error {
 	s := strings.TrimSpace(string(b))
-	v, err := time.ParseDuration(s)
+	v, err := parseDuration(s)
 	if err != nil {
 		if _, nerr := strconv.ParseFloat(s, 64); nerr == nil {
 			return fmt.Errorf("duration %q has no unit: write %ss or %sms", s, s, s)
 		}
-		return fmt.Errorf("invalid duration %q (want a number and a unit, such as 3s, 250ms or 1m30s)", s)
+		return fmt.Errorf("invalid duration %q (want a number and a unit, such as 3s, 250ms, 1m30s or 30d)", s)
 	}
 	if v <= 0 {
 		return fmt.Errorf("duration %q must be positive", s)
@@ -35,6 +37,27 @@ func (d *Duration) UnmarshalText(b []byte) error {
 }
 
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// parseDuration is time.ParseDuration with a leading "Nd" for days.
+func parseDuration(s string) (time.Duration, error) {
+	i := strings.IndexByte(s, 'd')
+	if i <= 0 {
+		return time.ParseDuration(s)
+	}
+	days, err := strconv.ParseUint(s[:i], 10, 16)
+	if err != nil {
+		return time.ParseDuration(s)
+	}
+	total := time.Duration(days) * 24 * time.Hour
+	if rest := s[i+1:]; rest != "" {
+		r, err := time.ParseDuration(rest)
+		if err != nil || r < 0 {
+			return 0, fmt.Errorf("invalid duration %q", s)
+		}
+		total += r
+	}
+	return total, nil
+}
 
 // Percent is a share from 0 to 100, written "90%" or "90".
 type Percent float64

@@ -17,6 +17,8 @@ func TestDurationUnmarshalText(t *testing.T) {
 	}{
 		{"3s", 3 * time.Second},
 		{"250ms", 250 * time.Millisecond},
+		{"30d", 30 * 24 * time.Hour},
+		{"1d12h", 36 * time.Hour},
 		{"1m30s", 90 * time.Second},
 		{" 2s ", 2 * time.Second},
 		{"1.5h", 90 * time.Minute},
@@ -36,11 +38,12 @@ func TestDurationUnmarshalText(t *testing.T) {
 		{"0", `duration "0" must be positive`},
 		{"0s", `duration "0s" must be positive`},
 		{"-1s", `duration "-1s" must be positive`},
-		{"", `invalid duration "" (want a number and a unit, such as 3s, 250ms or 1m30s)`},
-		{"soon", `invalid duration "soon" (want a number and a unit, such as 3s, 250ms or 1m30s)`},
+		{"", `invalid duration "" (want a number and a unit, such as 3s, 250ms, 1m30s or 30d)`},
+		{"soon", `invalid duration "soon" (want a number and a unit, such as 3s, 250ms, 1m30s or 30d)`},
 		{"3 s", `invalid duration "3 s"`},
 		{"3sec", `invalid duration "3sec"`},
-		{"3d", `invalid duration "3d"`},
+		{"3x", `invalid duration "3x"`},
+		{"1dd", `invalid duration "1dd"`},
 		{"99999999999h", `invalid duration "99999999999h"`},
 	}
 	for _, tc := range bad {
