@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/triage-dev/triage/diag"
@@ -14,16 +15,21 @@ import (
 func init() {
 	diag.Register(diag.Kind{
 		Name:    "disk",
-		Summary: "Checks the used space, free space and inode use of the filesystem holding a path.",
+		Summary: "Checks the used space, free space and inode use of the filesystem holding a path, or of every local filesystem.",
 		New: func() diag.Checker {
-			return &Disk{Path: "/", WarnUsed: 85, FailUsed: 95, MaxInodesUsed: 95}
+			return &Disk{WarnUsed: 85, FailUsed: 95, MaxInodesUsed: 95}
 		},
 	})
 }
 
-// Disk checks the filesystem that holds Path.
+// Disk checks the filesystem that holds Path, or with All every local
+// filesystem of a Linux target.
 type Disk struct {
-	Path          string       `yaml:"path" doc:"a path on the filesystem to check (default /)"`
+	// Path has no default value in the struct so that Validate can tell
+	// "path: /" written next to "all: true" from nothing written; Run
+	// reads an empty Path as "/".
+	Path          string       `yaml:"path" doc:"a path on the filesystem to check (default /); not together with all"`
+	All           bool         `yaml:"all" doc:"check every local filesystem instead of one path (Linux): pseudo, memory, read-only image, network and FUSE filesystems are left out, bind mounts are measured once"`
 	WarnUsed      diag.Percent `yaml:"warn_used" doc:"warn when this share of the space is used (default 85%)"`
 	FailUsed      diag.Percent `yaml:"fail_used" doc:"fail when this share of the space is used (default 95%)"`
 	MinFree       diag.Size    `yaml:"min_free" doc:"fail when less than this is free, such as 5GiB"`
@@ -31,41 +37,62 @@ type Disk struct {
 }
 
 func (d *Disk) Validate() error {
+	var errs []error
 	if d.WarnUsed > d.FailUsed {
-		return diag.FieldErrorf("warn_used", "%v is above fail_used (%v): warn_used must be the lower threshold", pct(d.WarnUsed), pct(d.FailUsed))
+		errs = append(errs, diag.FieldErrorf("warn_used", "%v is above fail_used (%v): warn_used must be the lower threshold", pct(d.WarnUsed), pct(d.FailUsed)))
 	}
-	return nil
+	if d.All && d.Path != "" {
+		errs = append(errs, diag.FieldErrorf("all", "cannot be combined with path: all checks every local filesystem; remove path, or remove all to check only %s", d.Path))
+	}
+	return errors.Join(errs...)
 }
 
 func pct(p diag.Percent) string { b, _ := p.MarshalText(); return string(b) }
 
-func (d *Disk) Run(ctx context.Context, t diag.Target) diag.Result {
-	u, err := t.DiskUsage(ctx, d.Path)
-	if err != nil {
-		r := diag.Resultf(diag.Error, "cannot measure the disk holding %s: %v", d.Path, err).With("path", d.Path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return r.WithHint("%s does not exist on %s; check the path", d.Path, t.Name())
-		case errors.Is(err, diag.ErrUnsupported):
-			return r.WithHint("triage cannot measure disks on this platform")
-		}
-		return r.WithHint("the target refused to report disk usage; see the message for why")
+func (d *Disk) path() string {
+	if d.Path == "" {
+		return "/"
 	}
-	return d.judge(u)
+	return d.Path
 }
 
-// judge turns measured usage into a verdict.
-func (d *Disk) judge(u diag.DiskUsage) diag.Result {
-	used, inodes := u.UsedPercent(), u.InodesUsedPercent()
-	r := diag.Result{}.
-		With("path", d.Path).
-		With("total_bytes", u.Total).
-		With("used_bytes", u.Used()).
-		With("free_bytes", u.Avail).
-		With("used_percent", round1(used)).
-		With("inodes_used_percent", round1(inodes))
-	summary := fmt.Sprintf("%s is %.1f%% full, %s free of %s", d.Path, used, diag.FormatBytes(u.Avail), diag.FormatBytes(u.Total))
+func (d *Disk) Run(ctx context.Context, t diag.Target) diag.Result {
+	if d.All {
+		return d.runAll(ctx, t)
+	}
+	path := d.path()
+	u, err := t.DiskUsage(ctx, path)
+	if err != nil {
+		return diskError(t, path, err)
+	}
+	return d.judge(path, u)
+}
 
+func diskError(t diag.Target, path string, err error) diag.Result {
+	r := diag.Resultf(diag.Error, "cannot measure the disk holding %s: %v", path, err).With("path", path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return r.WithHint("%s does not exist on %s; check the path", path, t.Name())
+	case errors.Is(err, diag.ErrUnsupported):
+		return r.WithHint("triage cannot measure disks on this platform")
+	}
+	return r.WithHint("the target refused to report disk usage; see the message for why")
+}
+
+// usageVerdict is the judgement of one filesystem's figures.
+type usageVerdict struct {
+	status       diag.Status
+	summary      string   // "/var is 91.2% full, 2GiB free of 20GiB"
+	problems     []string // fails first, then warnings
+	inodesAtFull bool     // the fail is about inodes, which needs another hint
+}
+
+func (d *Disk) assess(path string, u diag.DiskUsage) usageVerdict {
+	used, inodes := u.UsedPercent(), u.InodesUsedPercent()
+	v := usageVerdict{
+		status:  diag.Pass,
+		summary: fmt.Sprintf("%s is %.1f%% full, %s free of %s", path, used, diag.FormatBytes(u.Avail), diag.FormatBytes(u.Total)),
+	}
 	var fails, warns []string
 	if used >= float64(d.FailUsed) {
 		fails = append(fails, fmt.Sprintf("at or above the %s limit", pct(d.FailUsed)))
@@ -77,24 +104,199 @@ func (d *Disk) judge(u diag.DiskUsage) diag.Result {
 	}
 	if u.Files > 0 && inodes >= float64(d.MaxInodesUsed) {
 		fails = append(fails, fmt.Sprintf("%.1f%% of inodes used, limit %s", inodes, pct(d.MaxInodesUsed)))
+		v.inodesAtFull = true
 	}
 	switch {
 	case len(fails) > 0:
-		r.Status = diag.Fail
-		r.Message = summary + ": " + strings.Join(append(fails, warns...), "; ")
+		v.status = diag.Fail
 	case len(warns) > 0:
-		r.Status = diag.Warn
-		r.Message = summary + ": " + strings.Join(warns, "; ")
-	default:
-		r.Status, r.Message = diag.Pass, summary
+		v.status = diag.Warn
+	}
+	v.problems = append(fails, warns...)
+	return v
+}
+
+func usageObserved(path string, u diag.DiskUsage) map[string]any {
+	return map[string]any{
+		"path":                path,
+		"total_bytes":         u.Total,
+		"used_bytes":          u.Used(),
+		"free_bytes":          u.Avail,
+		"used_percent":        round1(u.UsedPercent()),
+		"inodes_used_percent": round1(u.InodesUsedPercent()),
+	}
+}
+
+// judge turns measured usage of one path into a verdict.
+func (d *Disk) judge(path string, u diag.DiskUsage) diag.Result {
+	v := d.assess(path, u)
+	r := diag.Result{Status: v.status, Observed: usageObserved(path, u), Message: v.summary}
+	if v.status == diag.Pass {
 		return r
 	}
-	if u.Files > 0 && inodes >= float64(d.MaxInodesUsed) {
-		r.Hint = "the filesystem has run out of inodes (too many small files): find the folder with the most files, such as a mail or cache spool, and clean it"
-	} else {
-		r.Hint = "free space: remove old logs and package caches (journalctl --vacuum-size=200M, apt-get clean), find large folders with du -xh " + d.Path + " | sort -h | tail, or grow the filesystem"
-	}
+	r.Message = v.summary + ": " + strings.Join(v.problems, "; ")
+	r.Hint = spaceHint(path, v.inodesAtFull)
 	return r
+}
+
+func spaceHint(path string, inodes bool) string {
+	if inodes {
+		return "the filesystem has run out of inodes (too many small files): find the folder with the most files, such as a mail or cache spool, and clean it"
+	}
+	return "free space: remove old logs and package caches (journalctl --vacuum-size=200M, apt-get clean), find large folders with du -xh " + path + " | sort -h | tail, or grow the filesystem"
+}
+
+// mountVerdict is one filesystem of an all: check.
+type mountVerdict struct {
+	m        mountEntry
+	verdict  usageVerdict
+	observed map[string]any
+}
+
+// runAll measures every local filesystem in the target's mount table.
+func (d *Disk) runAll(ctx context.Context, t diag.Target) diag.Result {
+	if r, skip := onlyOn(ctx, t, "every filesystem (all: true)", "it lists them from /proc/self/mountinfo, which only Linux has", "linux"); skip {
+		r.Hint = "list the filesystems to check, one disk check per path"
+		return r
+	}
+	table, source, err := readMountTable(ctx, t)
+	if err != nil {
+		return readFailed(ctx, t, source, err)
+	}
+	mounts := localDisks(table)
+	if len(mounts) == 0 {
+		return diag.Resultf(diag.Error, "found no local filesystem to measure in %s", source).
+			WithHint("the target mounts only pseudo, network or read-only filesystems; check the paths that matter with path:")
+	}
+
+	var checked []mountVerdict
+	var unreadable, failed []string
+	for _, m := range mounts {
+		if err := ctx.Err(); err != nil {
+			return diag.Resultf(diag.Error, "stopped after measuring %d of %d filesystems: %v", len(checked), len(mounts), err)
+		}
+		u, err := t.DiskUsage(ctx, m.Path)
+		switch {
+		case err == nil:
+		case errors.Is(err, fs.ErrPermission), errors.Is(err, fs.ErrNotExist):
+			// Not ours to read (a container's private mount as a normal
+			// user), or unmounted since the table was read: df says the
+			// same and carries on.
+			unreadable = append(unreadable, m.Path)
+			continue
+		default:
+			failed = append(failed, fmt.Sprintf("%s (%v)", m.Path, err))
+			continue
+		}
+		if u.Total == 0 {
+			// A filesystem with no blocks holds no data: a pseudo
+			// filesystem the list above does not know. df hides these too.
+			continue
+		}
+		v := d.assess(m.Path, u)
+		obs := usageObserved(m.Path, u)
+		obs["device"], obs["fstype"], obs["status"] = m.Device, m.FSType, string(v.status)
+		checked = append(checked, mountVerdict{m: m, verdict: v, observed: obs})
+	}
+	return d.summarizeAll(source, checked, unreadable, failed)
+}
+
+// readMountTable reads the first mount table the target has.
+func readMountTable(ctx context.Context, t diag.Target) ([]mountEntry, string, error) {
+	var firstErr error
+	for _, path := range mountTables {
+		data, err := readTargetFile(ctx, t, path, maxTableFile)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			if ctx.Err() != nil {
+				return nil, path, err
+			}
+			continue
+		}
+		if strings.HasSuffix(path, "mountinfo") {
+			return parseMountinfo(data), path, nil
+		}
+		return parseMounts(data), path, nil
+	}
+	return nil, mountTables[0], firstErr
+}
+
+func (d *Disk) summarizeAll(source string, checked []mountVerdict, unreadable, failed []string) diag.Result {
+	list := make([]map[string]any, len(checked))
+	status := diag.Pass
+	for i, c := range checked {
+		list[i] = c.observed
+		status = diag.Worst(status, c.verdict.status)
+	}
+	r := diag.Result{}.With("mounts", list).With("mount_count", len(checked))
+	if len(unreadable) > 0 {
+		r = r.With("unreadable", unreadable)
+	}
+	var notes []string
+	if len(unreadable) > 0 {
+		notes = append(notes, fmt.Sprintf("%d not readable by this user (%s)", len(unreadable), strings.Join(unreadable, ", ")))
+	}
+	if len(failed) > 0 {
+		status = diag.Error
+		notes = append(notes, "could not measure "+strings.Join(failed, ", "))
+	}
+	tail := ""
+	if len(notes) > 0 {
+		tail = "; " + strings.Join(notes, "; ")
+	}
+
+	if len(checked) == 0 {
+		r.Status = diag.Error
+		r.Message = fmt.Sprintf("could not measure any local filesystem from %s%s", source, tail)
+		r.Hint = "run triage as a user who may read the mount points, or check single paths with path:"
+		return r
+	}
+
+	// Worst first, then fullest, so the message starts with what matters.
+	bad := make([]mountVerdict, 0, len(checked))
+	for _, c := range checked {
+		if c.verdict.status != diag.Pass {
+			bad = append(bad, c)
+		}
+	}
+	sort.SliceStable(bad, func(i, j int) bool {
+		ri, rj := bad[i].verdict.status.Rank(), bad[j].verdict.status.Rank()
+		if ri != rj {
+			return ri > rj
+		}
+		return bad[i].observed["used_percent"].(float64) > bad[j].observed["used_percent"].(float64)
+	})
+	r.Status = status
+	if len(bad) == 0 {
+		fullest := checked[0]
+		for _, c := range checked[1:] {
+			if c.observed["used_percent"].(float64) > fullest.observed["used_percent"].(float64) {
+				fullest = c
+			}
+		}
+		r.Message = fmt.Sprintf("%d local %s within limits; fullest: %s%s",
+			len(checked), pluralize(len(checked), "filesystem is", "filesystems are"), fullest.verdict.summary, tail)
+		if status == diag.Error {
+			r.Hint = "some filesystems could not be measured; see the message for why"
+		}
+		return r
+	}
+	parts := make([]string, len(bad))
+	for i, b := range bad {
+		parts[i] = b.verdict.summary + " (" + strings.Join(b.verdict.problems, "; ") + ")"
+	}
+	r.Message = fmt.Sprintf("%d of %d local filesystems need attention: %s%s", len(bad), len(checked), strings.Join(parts, "; "), tail)
+	r.Hint = spaceHint(bad[0].m.Path, bad[0].verdict.inodesAtFull)
+	return r
+}
+
+func pluralize(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }

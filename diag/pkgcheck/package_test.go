@@ -1,0 +1,475 @@
+package pkgcheck
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/triage-dev/triage/diag"
+)
+
+// fakeTarget is a Target made of recorded files and command outputs; what
+// is not recorded does not exist.
+type fakeTarget struct {
+	facts    diag.Facts
+	files    map[string][]byte
+	fileErrs map[string]error
+	dirs     map[string]bool
+	cmds     map[string]diag.CommandResult
+
+	mu  sync.Mutex
+	ran []string
+}
+
+func newFake() *fakeTarget {
+	return &fakeTarget{
+		facts:    diag.Facts{OS: "linux", Arch: "amd64", Distro: "debian"},
+		files:    map[string][]byte{},
+		fileErrs: map[string]error{},
+		dirs:     map[string]bool{},
+		cmds:     map[string]diag.CommandResult{},
+	}
+}
+
+func (f *fakeTarget) Name() string                              { return "fake" }
+func (f *fakeTarget) Facts(context.Context) (diag.Facts, error) { return f.facts, nil }
+
+func (f *fakeTarget) Run(ctx context.Context, c diag.Command) (diag.CommandResult, error) {
+	key := strings.Join(c.Argv, " ")
+	f.mu.Lock()
+	f.ran = append(f.ran, key)
+	f.mu.Unlock()
+	if res, ok := f.cmds[key]; ok {
+		return res, nil
+	}
+	return diag.CommandResult{}, &fs.PathError{Op: "exec", Path: c.Argv[0], Err: diag.ErrCommandNotFound}
+}
+
+func (f *fakeTarget) ReadFile(ctx context.Context, path string, limit int64) ([]byte, bool, error) {
+	if err, ok := f.fileErrs[path]; ok {
+		return nil, false, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	b, ok := f.files[path]
+	if !ok {
+		return nil, false, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
+	}
+	if int64(len(b)) > limit {
+		return b[:limit], true, nil
+	}
+	return b, false, nil
+}
+
+func (f *fakeTarget) Stat(ctx context.Context, path string) (diag.FileInfo, error) {
+	if _, ok := f.files[path]; ok || f.dirs[path] {
+		return diag.FileInfo{Path: path}, nil
+	}
+	if _, ok := f.fileErrs[path]; ok {
+		return diag.FileInfo{Path: path}, nil
+	}
+	return diag.FileInfo{}, &fs.PathError{Op: "stat", Path: path, Err: fs.ErrNotExist}
+}
+
+func (f *fakeTarget) DiskUsage(context.Context, string) (diag.DiskUsage, error) {
+	return diag.DiskUsage{}, diag.ErrUnsupported
+}
+
+func (f *fakeTarget) Dial(context.Context, string, string) (net.Conn, error) {
+	return nil, errors.New("no network")
+}
+
+func rpmArgv() string { return "rpm -qa --queryformat " + rpmQueryFormat }
+
+// The machines of testdata, one per package manager.
+func dpkgTarget(t *testing.T) *fakeTarget {
+	ft := newFake()
+	ft.files[dpkgStatusPath] = readTestdata(t, "dpkg-status")
+	return ft
+}
+
+func rpmTarget(t *testing.T) *fakeTarget {
+	ft := newFake()
+	ft.facts.Distro = "rhel"
+	ft.dirs["/var/lib/rpm"] = true
+	ft.cmds[rpmArgv()] = diag.CommandResult{Stdout: readTestdata(t, "rpm-qa.txt")}
+	return ft
+}
+
+func apkTarget(t *testing.T) *fakeTarget {
+	ft := newFake()
+	ft.facts.Distro = "alpine"
+	ft.files[apkInstalledPath] = readTestdata(t, "apk-installed")
+	return ft
+}
+
+func pacmanTarget(t *testing.T) *fakeTarget {
+	ft := newFake()
+	ft.facts.Distro = "arch"
+	ft.dirs[pacmanLocalPath] = true
+	ft.cmds["pacman -Q"] = diag.CommandResult{Stdout: readTestdata(t, "pacman-Q.txt")}
+	return ft
+}
+
+func desktopTarget(t *testing.T) *fakeTarget {
+	ft := dpkgTarget(t)
+	ft.cmds["flatpak list --columns=application,version"] = diag.CommandResult{Stdout: readTestdata(t, "flatpak-list.txt")}
+	ft.cmds["snap list"] = diag.CommandResult{Stdout: readTestdata(t, "snap-list.txt")}
+	return ft
+}
+
+func checkResult(t *testing.T, r diag.Result, want diag.Status) {
+	t.Helper()
+	if r.Status != want {
+		t.Fatalf("status = %s, want %s; message: %s; hint: %s", r.Status, want, r.Message, r.Hint)
+	}
+	if r.Message == "" {
+		t.Error("no message")
+	}
+	if r.Status != diag.Pass && r.Hint == "" {
+		t.Errorf("%s without a hint: %s", r.Status, r.Message)
+	}
+}
+
+func newPackage(name string, mod func(*Package)) *Package {
+	k, _ := diag.LookupKind("package")
+	p := k.New().(*Package)
+	p.Name = name
+	if mod != nil {
+		mod(p)
+	}
+	return p
+}
+
+func TestPackageValidate(t *testing.T) {
+	for _, tc := range []struct {
+		p      *Package
+		fields []string
+		msg    string
+	}{
+		{newPackage("openssl", func(p *Package) { p.Version = ">= 3.0, < 4" }), nil, ""},
+		{newPackage("libc6:amd64", nil), nil, ""},
+		{newPackage("libstdc++", func(p *Package) { p.Manager = "rpm" }), nil, ""},
+		{newPackage("openssl", func(p *Package) { p.Version = ">= 3.0 < 4" }), []string{"version"}, "at character 8"},
+		{newPackage("openssl", func(p *Package) { p.Version = "~> 3" }), []string{"version"}, "unknown operator"},
+		{newPackage("openssl", func(p *Package) { p.State = "latest" }), []string{"state"}, "installed or absent"},
+		{newPackage("openssl", func(p *Package) { p.Manager = "brew" }), []string{"manager"}, "dpkg, rpm, apk, pacman, flatpak, snap"},
+		{newPackage("-rf", nil), []string{"name"}, ""},
+		{newPackage("open ssl", nil), []string{"name"}, ""},
+		{newPackage("", nil), []string{"name"}, ""},
+		{newPackage("libc6:amd64", func(p *Package) { p.Manager = "rpm" }), []string{"name"}, "only dpkg"},
+		{newPackage("openssl", func(p *Package) { p.Manager, p.Version = "apk", ">= 3.1.4-r1" }), nil, ""},
+		{newPackage("openssl", func(p *Package) { p.Manager, p.Version = "apk", ">= 3.1.4-1" }), []string{"version"}, "not an apk version"},
+	} {
+		err := tc.p.Validate()
+		var fields []string
+		if err != nil {
+			for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+				var fe *diag.FieldError
+				if !errors.As(e, &fe) {
+					t.Fatalf("%v is not a FieldError", e)
+				}
+				fields = append(fields, fe.Field)
+			}
+		}
+		if !reflect.DeepEqual(fields, tc.fields) || (err != nil && !strings.Contains(err.Error(), tc.msg)) {
+			t.Errorf("%+v: fields %q, error %v; want %q containing %q", *tc.p, fields, err, tc.fields, tc.msg)
+		}
+	}
+}
+
+func TestPackageKind(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		target func(*testing.T) *fakeTarget
+		p      *Package
+		want   diag.Status
+		msg    string
+		hint   string
+		source string
+	}{
+		// dpkg
+		{"dpkg installed", dpkgTarget, newPackage("bash", nil), diag.Pass,
+			"bash 5.2.15-2+b8 is installed (dpkg)", "", "dpkg"},
+		{"dpkg too old", dpkgTarget, newPackage("openssl", func(p *Package) { p.Version = ">= 3.1" }), diag.Fail,
+			"openssl 3.0.11-1~deb12u2 is installed (dpkg); required >= 3.1", "apt-get install --only-upgrade openssl", "dpkg"},
+		{"dpkg range", dpkgTarget, newPackage("openssl", func(p *Package) { p.Version = ">= 3.0.11, < 3.1" }), diag.Pass,
+			"openssl 3.0.11-1~deb12u2 is installed (dpkg), as required (>= 3.0.11, < 3.1)", "", "dpkg"},
+		{"dpkg too new", dpkgTarget, newPackage("openssl", func(p *Package) { p.Version = "< 3" }), diag.Fail,
+			"openssl 3.0.11-1~deb12u2 is installed (dpkg); required < 3", "apt-get install openssl=VERSION", "dpkg"},
+		{"dpkg epoch not written", dpkgTarget, newPackage("vim", func(p *Package) { p.Version = ">= 9.0, < 9.1" }), diag.Pass,
+			"vim 2:9.0.1378-2 is installed (dpkg), as required", "", "dpkg"},
+		{"dpkg held counts", dpkgTarget, newPackage("openssh-client", func(p *Package) { p.Version = "< 9.3" }), diag.Pass,
+			"openssh-client 1:9.2p1-2+deb12u2 is installed (dpkg)", "", "dpkg"},
+		{"dpkg half-configured", dpkgTarget, newPackage("nginx", nil), diag.Fail,
+			"nginx 1.22.1-9 is only partly installed (dpkg state half-configured)", "dpkg --configure -a", "dpkg"},
+		{"dpkg removed, config left", dpkgTarget, newPackage("apache2", nil), diag.Fail,
+			"apache2 is not installed (asked dpkg)", "apt-get install apache2", ""},
+		{"dpkg multiarch", dpkgTarget, newPackage("libc6:i386", nil), diag.Pass,
+			"libc6:i386 2.36-9+deb12u4 is installed (dpkg)", "", "dpkg"},
+		{"absent as required", dpkgTarget, newPackage("telnetd", func(p *Package) { p.State = "absent" }), diag.Pass,
+			"telnetd is not installed (asked dpkg), as required", "", ""},
+		{"present but should be absent", dpkgTarget, newPackage("bash", func(p *Package) { p.State = "absent" }), diag.Fail,
+			"bash 5.2.15-2+b8 is installed (dpkg) but should be absent", "apt-get remove bash", "dpkg"},
+		{"vulnerable range absent", dpkgTarget, newPackage("openssl", func(p *Package) { p.State, p.Version = "absent", "< 3.0.7" }), diag.Pass,
+			"openssl 3.0.11-1~deb12u2 is installed (dpkg), none matching < 3.0.7, as required", "", "dpkg"},
+		{"vulnerable range present", dpkgTarget, newPackage("openssl", func(p *Package) { p.State, p.Version = "absent", "< 3.0.12" }), diag.Fail,
+			"openssl 3.0.11-1~deb12u2 is installed (dpkg); no version matching < 3.0.12 should be", "apt-get install --only-upgrade openssl", "dpkg"},
+
+		// rpm
+		{"rpm epoch", rpmTarget, newPackage("openssl", func(p *Package) { p.Version = ">= 3.1" }), diag.Fail,
+			"openssl 1:3.0.7-27.el9 is installed (rpm); required >= 3.1", "dnf upgrade openssl", "rpm"},
+		{"rpm kernels", rpmTarget, newPackage("kernel", func(p *Package) { p.Version = ">= 5.14.0-400" }), diag.Pass,
+			"kernel 5.14.0-427.13.1.el9_4 is installed (rpm), as required", "", "rpm"},
+		{"rpm older kernel decides", rpmTarget, newPackage("kernel", func(p *Package) { p.Version = "< 5.14.0-400" }), diag.Pass,
+			"kernel 5.14.0-362.8.1.el9_3 is installed (rpm), as required (< 5.14.0-400); newer installed: 5.14.0-427.13.1.el9_4", "", "rpm"},
+		{"rpm name.arch", rpmTarget, newPackage("glibc.i686", nil), diag.Pass,
+			"glibc.i686 2.34-100.el9 is installed (rpm)", "", "rpm"},
+		{"rpm missing", rpmTarget, newPackage("nginx", nil), diag.Fail,
+			"nginx is not installed (asked rpm)", "dnf install nginx", ""},
+
+		// apk
+		{"apk", apkTarget, newPackage("openssl", func(p *Package) { p.Version = ">= 3.1.4, < 3.2" }), diag.Pass,
+			"openssl 3.1.4-r5 is installed (apk), as required", "", "apk"},
+		{"apk too old", apkTarget, newPackage("curl", func(p *Package) { p.Version = ">= 8.6" }), diag.Fail,
+			"curl 8.5.0-r0 is installed (apk); required >= 8.6", "apk upgrade curl", "apk"},
+		{"apk missing", apkTarget, newPackage("bash", nil), diag.Fail,
+			"bash is not installed (asked apk)", "apk add bash", ""},
+
+		// pacman
+		{"pacman", pacmanTarget, newPackage("linux", func(p *Package) { p.Version = ">= 6.7" }), diag.Pass,
+			"linux 6.7.9.arch1-1 is installed (pacman), as required", "", "pacman"},
+		{"pacman too old", pacmanTarget, newPackage("openssl", func(p *Package) { p.Version = ">= 3.3" }), diag.Fail,
+			"openssl 3.2.1-1 is installed (pacman); required >= 3.3", "pacman -Syu", "pacman"},
+
+		// application stores beside dpkg
+		{"flatpak", desktopTarget, newPackage("org.mozilla.firefox", func(p *Package) { p.Version = ">= 120" }), diag.Pass,
+			"org.mozilla.firefox 123.0.1 is installed (flatpak), as required", "", "flatpak"},
+		{"snap", desktopTarget, newPackage("firefox", nil), diag.Pass,
+			"firefox 123.0.1-1 is installed (snap)", "", "snap"},
+		{"snap only when asked", desktopTarget, newPackage("bash", func(p *Package) { p.Manager = "snap" }), diag.Fail,
+			"bash is not installed (asked snap)", "snap install bash", ""},
+		{"none of them", desktopTarget, newPackage("made-up-pkg", nil), diag.Fail,
+			"made-up-pkg is not installed (asked dpkg, flatpak, snap)", "apt-get install made-up-pkg", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.p.Validate(); err != nil {
+				t.Fatalf("invalid test parameters: %v", err)
+			}
+			r := tc.p.Run(context.Background(), tc.target(t))
+			checkResult(t, r, tc.want)
+			if !strings.HasPrefix(r.Message, tc.msg) {
+				t.Errorf("message %q\nwant it to start %q", r.Message, tc.msg)
+			}
+			if !strings.Contains(r.Hint, tc.hint) {
+				t.Errorf("hint %q does not contain %q", r.Hint, tc.hint)
+			}
+			if r.Observed["name"] != tc.p.Name {
+				t.Errorf("observed name = %v", r.Observed["name"])
+			}
+			if _, ok := r.Observed["installed"]; !ok {
+				t.Error("observed has no installed")
+			}
+			if src, _ := r.Observed["source"].(string); src != tc.source {
+				t.Errorf("observed source = %q, want %q", src, tc.source)
+			}
+		})
+	}
+}
+
+func TestPackageStopsAtSystemManager(t *testing.T) {
+	ft := desktopTarget(t)
+	checkResult(t, newPackage("bash", nil).Run(context.Background(), ft), diag.Pass)
+	if len(ft.ran) != 0 {
+		t.Errorf("asked the application stores although dpkg had the package: %v", ft.ran)
+	}
+	// Proving absence asks everyone.
+	checkResult(t, newPackage("made-up-pkg", func(p *Package) { p.State = "absent" }).Run(context.Background(), ft), diag.Pass)
+	if len(ft.ran) != 2 {
+		t.Errorf("ran %v, want flatpak and snap", ft.ran)
+	}
+}
+
+func TestPackageCannotCheck(t *testing.T) {
+	// No manager at all.
+	r := newPackage("bash", nil).Run(context.Background(), newFake())
+	checkResult(t, r, diag.Error)
+	if !strings.Contains(r.Message, "found no package manager") {
+		t.Errorf("message %q", r.Message)
+	}
+
+	// An unreadable database is an error, never "not installed".
+	ft := newFake()
+	ft.fileErrs[dpkgStatusPath] = fs.ErrPermission
+	r = newPackage("bash", nil).Run(context.Background(), ft)
+	checkResult(t, r, diag.Error)
+	if !strings.Contains(r.Message, "dpkg:") || !strings.Contains(r.Message, "permission denied") {
+		t.Errorf("message %q", r.Message)
+	}
+	checkResult(t, newPackage("bash", func(p *Package) { p.State = "absent" }).Run(context.Background(), ft), diag.Error)
+
+	// A database beyond the cap would hide packages past the cut.
+	ft = newFake()
+	ft.files[dpkgStatusPath] = bytes.Repeat([]byte("x"), maxDatabase+1)
+	checkResult(t, newPackage("bash", nil).Run(context.Background(), ft), diag.Error)
+
+	// rpm fails while dpkg does not have the package.
+	ft = dpkgTarget(t)
+	ft.dirs["/usr/lib/sysimage/rpm"] = true
+	ft.cmds[rpmArgv()] = diag.CommandResult{ExitCode: 1, Stderr: []byte("error: cannot open Packages database in /usr/lib/sysimage/rpm\n")}
+	r = newPackage("made-up-pkg", nil).Run(context.Background(), ft)
+	checkResult(t, r, diag.Error)
+	if !strings.Contains(r.Message, "cannot open Packages database") {
+		t.Errorf("message %q", r.Message)
+	}
+	// but the package dpkg has is still found.
+	checkResult(t, newPackage("bash", nil).Run(context.Background(), ft), diag.Pass)
+
+	// A manager asked for by name and not there.
+	r = newPackage("bash", func(p *Package) { p.Manager = "apk" }).Run(context.Background(), dpkgTarget(t))
+	checkResult(t, r, diag.Error)
+	if !strings.Contains(r.Message, "apk is not available") {
+		t.Errorf("message %q", r.Message)
+	}
+
+	// Other platforms.
+	ft = newFake()
+	ft.facts.OS = "darwin"
+	checkResult(t, newPackage("bash", nil).Run(context.Background(), ft), diag.Skip)
+
+	// Cancelled.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	checkResult(t, newPackage("bash", nil).Run(ctx, dpkgTarget(t)), diag.Error)
+}
+
+func TestPackageSnapdNotRunning(t *testing.T) {
+	ft := dpkgTarget(t)
+	ft.cmds["snap list"] = diag.CommandResult{ExitCode: 1, Stderr: []byte("error: cannot communicate with server: Get \"http://localhost/v2/snaps\": dial unix /run/snapd.socket: connect: no such file or directory\n")}
+	r := newPackage("made-up-pkg", nil).Run(context.Background(), ft)
+	checkResult(t, r, diag.Fail)
+	if r.Message != "made-up-pkg is not installed (asked dpkg)" {
+		t.Errorf("message %q", r.Message)
+	}
+}
+
+func TestPackageSuseHints(t *testing.T) {
+	ft := rpmTarget(t)
+	ft.facts.Distro = "opensuse-leap"
+	r := newPackage("nginx", nil).Run(context.Background(), ft)
+	checkResult(t, r, diag.Fail)
+	if r.Hint != "install it: zypper install nginx" {
+		t.Errorf("hint %q", r.Hint)
+	}
+}
+
+// TestPackageRealDpkg runs the kind against this machine's own dpkg
+// database and compares it with dpkg-query.
+func TestPackageRealDpkg(t *testing.T) {
+	if _, err := os.Stat(dpkgStatusPath); err != nil {
+		t.Skip("no dpkg database on this machine")
+	}
+	if _, err := exec.LookPath("dpkg-query"); err != nil {
+		t.Skip("dpkg-query is not installed")
+	}
+	out, err := exec.Command("dpkg-query", "-W", "-f=${Version}", "bash").Output()
+	if err != nil {
+		t.Fatalf("dpkg-query: %v", err)
+	}
+	want := string(out)
+	local := diag.NewLocal()
+
+	r := newPackage("bash", nil).Run(context.Background(), local)
+	checkResult(t, r, diag.Pass)
+	if r.Observed["version"] != want || r.Observed["source"] != "dpkg" || r.Observed["installed"] != true {
+		t.Errorf("observed %v; dpkg-query says bash %s", r.Observed, want)
+	}
+	checkResult(t, newPackage("bash", func(p *Package) { p.Version = "= " + want }).Run(context.Background(), local), diag.Pass)
+	checkResult(t, newPackage("bash", func(p *Package) { p.Version = ">= 4, < 99" }).Run(context.Background(), local), diag.Pass)
+	r = newPackage("bash", func(p *Package) { p.Version = ">= 99" }).Run(context.Background(), local)
+	checkResult(t, r, diag.Fail)
+	if !strings.Contains(r.Hint, "apt-get install --only-upgrade bash") {
+		t.Errorf("hint %q", r.Hint)
+	}
+
+	r = newPackage("triage-made-up-package", nil).Run(context.Background(), local)
+	checkResult(t, r, diag.Fail)
+	if r.Observed["installed"] != false {
+		t.Errorf("observed %v", r.Observed)
+	}
+	checkResult(t, newPackage("triage-made-up-package", func(p *Package) { p.State = "absent" }).Run(context.Background(), local), diag.Pass)
+}
+
+// TestDpkgParserMatchesDpkgQuery reads this machine's whole dpkg database
+// and compares every installed package with what dpkg-query lists.
+func TestDpkgParserMatchesDpkgQuery(t *testing.T) {
+	data, err := os.ReadFile(dpkgStatusPath)
+	if err != nil {
+		t.Skip("no dpkg database on this machine")
+	}
+	out, err := exec.Command("dpkg-query", "-W", "-f=${db:Status-Abbrev}\t${Package}:${Architecture}\t${Version}\n").Output()
+	if err != nil {
+		t.Skipf("dpkg-query: %v", err)
+	}
+	want := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		// The second letter is the state: i installed, W and T installed
+		// with triggers awaited or pending; a third letter R means it
+		// needs reinstalling. The first (the wanted state) does not matter.
+		st := f[0]
+		if len(f) == 3 && len(st) >= 2 && strings.IndexByte("iWT", st[1]) >= 0 && (len(st) < 3 || st[2] != 'R') {
+			want[f[1]] = f[2]
+		}
+	}
+	got := map[string]string{}
+	err = parseDpkgStatus(bytes.NewReader(data), func(s dpkgStatus) bool {
+		if ok, _ := dpkgState(s.Status); ok {
+			got[s.Package+":"+s.Arch] = s.Version
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) == 0 {
+		t.Fatal("dpkg-query lists no installed package")
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: parsed %q, dpkg-query says %q", k, got[k], v)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s is installed by the parser's reading, not by dpkg-query's", k)
+		}
+	}
+}
+
+// TestPackageSharedAcrossGoroutines runs one parameter struct from many
+// goroutines, as a sweep does; with -race it catches a Run that writes to
+// its receiver.
+func TestPackageSharedAcrossGoroutines(t *testing.T) {
+	ft := desktopTarget(t)
+	p := newPackage("openssl", func(p *Package) { p.Version = ">= 3.0, < 4" })
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := p.Run(context.Background(), ft); r.Status != diag.Pass {
+				t.Errorf("%s: %s", r.Status, r.Message)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,336 @@
+package pkgcheck
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/triage-dev/triage/diag"
+)
+
+// A source is one package manager's view of what is installed, read
+// through the Target so that it works the same locally and over SSH.
+type source struct {
+	name   string
+	scheme scheme
+	// appStore marks flatpak and snap: they install applications beside
+	// the system's own manager, which is asked first.
+	appStore bool
+	// query returns every installed package called name. It returns an
+	// error wrapping errAbsent when the manager is not on the target.
+	query func(ctx context.Context, t diag.Target, name string) ([]installedPkg, error)
+	hints func(f diag.Facts) managerHints
+}
+
+// errAbsent says a package manager is not installed on the target, which
+// is not a failure to read it.
+var errAbsent = errors.New("not on this system")
+
+// managerHints are the commands a hint suggests, with %s for the name.
+type managerHints struct {
+	install, upgrade, remove, pick, repair string
+}
+
+// Caps on what is read: dpkg's status file runs to a few MiB on a desktop
+// with thousands of packages; 64 MiB is far beyond any real one.
+const (
+	maxDatabase = 64 << 20
+	maxListing  = 16 << 20
+)
+
+const (
+	dpkgStatusPath   = "/var/lib/dpkg/status"
+	apkInstalledPath = "/lib/apk/db/installed"
+	pacmanLocalPath  = "/var/lib/pacman/local"
+)
+
+// rpmDBPaths are where rpm keeps its database: the classic place, and the
+// one Fedora 36+, openSUSE and RHEL 10 moved to.
+var rpmDBPaths = []string{"/var/lib/rpm", "/usr/lib/sysimage/rpm"}
+
+// rpmQueryFormat prints one tab-separated line per package. The epoch is
+// printed only when the package has one, so "(none)" never appears in it.
+const rpmQueryFormat = `%{NAME}\t%|EPOCH?{%{EPOCH}}:{}|\t%{VERSION}\t%{RELEASE}\t%{ARCH}\n`
+
+// sources lists the managers in the order they are asked: the system's
+// own database first, then the application stores.
+var sources = []source{
+	{name: "dpkg", scheme: debianScheme, query: queryDpkg, hints: func(diag.Facts) managerHints {
+		return managerHints{
+			install: "apt-get install %s",
+			upgrade: "apt-get install --only-upgrade %s",
+			remove:  "apt-get remove %s",
+			pick:    "apt-get install %s=VERSION (apt-cache policy %s lists the versions available)",
+			repair:  "dpkg --configure -a, then apt-get install -f",
+		}
+	}},
+	{name: "rpm", scheme: rpmScheme, query: queryRPM, hints: rpmHints},
+	{name: "apk", scheme: apkScheme, query: queryAPK, hints: func(diag.Facts) managerHints {
+		return managerHints{
+			install: "apk add %s",
+			upgrade: "apk upgrade %s",
+			remove:  "apk del %s",
+			pick:    "apk add %s=VERSION",
+			repair:  "apk fix %s",
+		}
+	}},
+	{name: "pacman", scheme: pacmanScheme, query: queryPacman, hints: func(diag.Facts) managerHints {
+		return managerHints{
+			install: "pacman -S %s",
+			// Arch does not support upgrading one package on its own.
+			upgrade: "pacman -Syu (Arch upgrades the whole system, not %s alone)",
+			remove:  "pacman -R %s",
+			pick:    "pacman -U with the wanted %s package from /var/cache/pacman/pkg",
+			repair:  "pacman -S %s",
+		}
+	}},
+	{name: "flatpak", scheme: genericScheme, appStore: true, query: queryFlatpak, hints: func(diag.Facts) managerHints {
+		return managerHints{
+			install: "flatpak install %s",
+			upgrade: "flatpak update %s",
+			remove:  "flatpak uninstall %s",
+			pick:    "flatpak update --commit=COMMIT %s (flatpak remote-info --log lists the commits)",
+			repair:  "flatpak repair",
+		}
+	}},
+	{name: "snap", scheme: genericScheme, appStore: true, query: querySnap, hints: func(diag.Facts) managerHints {
+		return managerHints{
+			install: "snap install %s",
+			upgrade: "snap refresh %s",
+			remove:  "snap remove %s",
+			pick:    "snap refresh --channel=CHANNEL %s, or snap revert %s",
+			repair:  "snap refresh %s",
+		}
+	}},
+}
+
+// managerNames lists the names the manager parameter accepts.
+func managerNames() []string {
+	names := make([]string, len(sources))
+	for i, s := range sources {
+		names[i] = s.name
+	}
+	return names
+}
+
+func sourceByName(name string) (source, bool) {
+	for _, s := range sources {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return source{}, false
+}
+
+func rpmHints(f diag.Facts) managerHints {
+	tool, upgrade := "dnf", "upgrade"
+	if strings.Contains(f.Distro, "suse") || strings.Contains(f.Distro, "sles") {
+		tool, upgrade = "zypper", "update"
+	}
+	return managerHints{
+		install: tool + " install %s",
+		upgrade: tool + " " + upgrade + " %s",
+		remove:  tool + " remove %s",
+		pick:    tool + " install %s-VERSION (or " + tool + " downgrade %s)",
+		repair:  tool + " reinstall %s",
+	}
+}
+
+// exists reports whether path is on the target. Any error other than
+// "does not exist" is returned: it means the answer is not known.
+func exists(ctx context.Context, t diag.Target, path string) (bool, error) {
+	_, err := t.Stat(ctx, path)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, err
+}
+
+// readDatabase reads a whole package database file. A database cut off
+// at the cap would make packages past the cut look absent, so that is an
+// error rather than a partial answer.
+func readDatabase(ctx context.Context, t diag.Target, path string) ([]byte, error) {
+	data, truncated, err := t.ReadFile(ctx, path, maxDatabase)
+	if err != nil {
+		return nil, err
+	}
+	if truncated {
+		return nil, fmt.Errorf("%s is larger than %s, more than triage reads", path, diag.FormatBytes(maxDatabase))
+	}
+	return data, nil
+}
+
+// splitArch splits dpkg's "name:arch" qualifier.
+func splitArch(name string) (string, string) {
+	if n, a, ok := strings.Cut(name, ":"); ok {
+		return n, a
+	}
+	return name, ""
+}
+
+func queryDpkg(ctx context.Context, t diag.Target, name string) ([]installedPkg, error) {
+	if ok, err := exists(ctx, t, dpkgStatusPath); err != nil || !ok {
+		return nil, absentOr(err, dpkgStatusPath+" is missing")
+	}
+	data, err := readDatabase(ctx, t, dpkgStatusPath)
+	if err != nil {
+		return nil, err
+	}
+	pkg, arch := splitArch(name)
+	var out []installedPkg
+	err = parseDpkgStatus(bytes.NewReader(data), func(st dpkgStatus) bool {
+		if st.Package != pkg || (arch != "" && st.Arch != arch) {
+			return true
+		}
+		installed, broken := dpkgState(st.Status)
+		if installed || broken != "" {
+			out = append(out, installedPkg{Name: st.Package, Arch: st.Arch, Version: st.Version, Broken: broken})
+		}
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", dpkgStatusPath, err)
+	}
+	return out, nil
+}
+
+func queryAPK(ctx context.Context, t diag.Target, name string) ([]installedPkg, error) {
+	if ok, err := exists(ctx, t, apkInstalledPath); err != nil || !ok {
+		return nil, absentOr(err, apkInstalledPath+" is missing")
+	}
+	data, err := readDatabase(ctx, t, apkInstalledPath)
+	if err != nil {
+		return nil, err
+	}
+	var out []installedPkg
+	err = parseAPKInstalled(bytes.NewReader(data), func(p installedPkg) bool {
+		if p.Name == name {
+			out = append(out, p)
+		}
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", apkInstalledPath, err)
+	}
+	return out, nil
+}
+
+func queryRPM(ctx context.Context, t diag.Target, name string) ([]installedPkg, error) {
+	found := false
+	for _, p := range rpmDBPaths {
+		ok, err := exists(ctx, t, p)
+		if err != nil {
+			return nil, err
+		}
+		found = found || ok
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: no rpm database", errAbsent)
+	}
+	out, err := runListing(ctx, t, "rpm", "-qa", "--queryformat", rpmQueryFormat)
+	if err != nil {
+		return nil, err
+	}
+	var match []installedPkg
+	for _, p := range parseRPMQuery(out) {
+		// rpm names a package for one architecture "name.arch".
+		if p.Name == name || (p.Arch != "" && p.Name+"."+p.Arch == name) {
+			match = append(match, p)
+		}
+	}
+	return match, nil
+}
+
+func queryPacman(ctx context.Context, t diag.Target, name string) ([]installedPkg, error) {
+	// pacman's database is one directory per package, which a Target
+	// cannot list; pacman -Q lists it instead.
+	if ok, err := exists(ctx, t, pacmanLocalPath); err != nil || !ok {
+		return nil, absentOr(err, pacmanLocalPath+" is missing")
+	}
+	out, err := runListing(ctx, t, "pacman", "-Q")
+	if err != nil {
+		return nil, err
+	}
+	return filterName(parseNameVersion(out), name), nil
+}
+
+func queryFlatpak(ctx context.Context, t diag.Target, name string) ([]installedPkg, error) {
+	out, err := runListing(ctx, t, "flatpak", "list", "--columns=application,version")
+	if err != nil {
+		return nil, err
+	}
+	return filterName(parseFlatpakList(out), name), nil
+}
+
+func querySnap(ctx context.Context, t diag.Target, name string) ([]installedPkg, error) {
+	out, err := runListing(ctx, t, "snap", "list")
+	var exit *exitError
+	if errors.As(err, &exit) && strings.Contains(exit.stderr, "cannot communicate with server") {
+		// The snap command is there but snapd is not running: no snap
+		// can be in use, and this is the normal state of a Debian box
+		// where snapd was installed and never enabled.
+		return nil, fmt.Errorf("%w: snapd is not running", errAbsent)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return filterName(parseSnapList(out), name), nil
+}
+
+func filterName(pkgs []installedPkg, name string) []installedPkg {
+	var out []installedPkg
+	for _, p := range pkgs {
+		if p.Name == name {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// exitError is a listing command that ran and failed.
+type exitError struct {
+	argv   []string
+	code   int
+	stderr string
+}
+
+func (e *exitError) Error() string {
+	msg := strings.TrimSpace(e.stderr)
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return fmt.Sprintf("%s exited %d: %s", strings.Join(e.argv, " "), e.code, msg)
+}
+
+// runListing runs a manager's listing command and returns its output.
+func runListing(ctx context.Context, t diag.Target, argv ...string) ([]byte, error) {
+	res, err := t.Run(ctx, diag.Command{Argv: argv, MaxOutput: maxListing})
+	if err != nil {
+		if errors.Is(err, diag.ErrCommandNotFound) {
+			return nil, fmt.Errorf("%w: %s is not installed", errAbsent, argv[0])
+		}
+		return nil, err
+	}
+	if res.ExitCode != 0 {
+		return nil, &exitError{argv: argv, code: res.ExitCode, stderr: string(res.Stderr)}
+	}
+	if res.Truncated {
+		return nil, fmt.Errorf("%s printed more than %s", argv[0], diag.FormatBytes(maxListing))
+	}
+	return res.Stdout, nil
+}
+
+// absentOr returns err when the presence of a database could not be
+// determined, and errAbsent with why otherwise.
+func absentOr(err error, why string) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %s", errAbsent, why)
+}
