@@ -63,6 +63,19 @@ func sweep() *Report {
 	return r
 }
 
+// twoPlaybooks is a run of two playbooks: the text groups checks by playbook.
+func twoPlaybooks() *Report {
+	r := singleHost()
+	r.Playbooks = append(r.Playbooks, PlaybookRef{Name: "disk", Source: "builtin:disk", SHA256: "0b5e"})
+	for i := range r.Hosts[0].Results {
+		r.Hosts[0].Results[i].Playbook = "vpn"
+		if r.Hosts[0].Results[i].Kind == "disk" {
+			r.Hosts[0].Results[i].Playbook = "disk"
+		}
+	}
+	return r
+}
+
 func TestRenderGolden(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -74,6 +87,7 @@ func TestRenderGolden(t *testing.T) {
 		{"single_color", singleHost(), "text", Options{Color: true}},
 		{"single", singleHost(), "json", Options{}},
 		{"sweep", sweep(), "text", Options{}},
+		{"two_playbooks", twoPlaybooks(), "text", Options{}},
 		{"sweep", sweep(), "json", Options{}},
 	}
 	for _, c := range cases {

@@ -31,7 +31,7 @@ const (
 	ansiReset   = "\x1b[0m"
 	ansiBold    = "\x1b[1m"
 	ansiDim     = "\x1b[2m"
-	maxTitleCol = 44
+	maxTitleCol = 50
 )
 
 type textWriter struct {
@@ -81,7 +81,13 @@ func (t *textWriter) host(h Host, width int) {
 		}
 		return
 	}
+	group := ""
 	for _, res := range h.Results {
+		// With several playbooks, a line names each one before its checks.
+		if res.Playbook != group && res.Playbook != "" {
+			group = res.Playbook
+			t.printf("  %s\n", t.paint(ansiDim, "── "+group))
+		}
 		st := textStyle[res.Status]
 		label := fmt.Sprintf("%s %-5s", st.symbol, res.Status)
 		title := truncate(res.Title, maxTitleCol)
