@@ -2,6 +2,7 @@ package remote
 
 import (
 	"io/fs"
+	"strings"
 	"testing"
 )
 
@@ -79,4 +80,32 @@ func TestGoosGoarch(t *testing.T) {
 			t.Errorf("goarch(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+func TestParseGetent(t *testing.T) {
+	cases := []struct {
+		qtype, out string
+		want       []string
+	}{
+		{"A", "93.184.215.14   STREAM example.com\n93.184.215.14   DGRAM  \n93.184.215.14   RAW    \n", []string{"93.184.215.14"}},
+		{"A", "127.0.0.1       STREAM localhost\n127.0.0.1       DGRAM  \n", []string{"127.0.0.1"}},
+		{"AAAA", "::ffff:127.0.0.1 STREAM localhost\n::1             STREAM localhost\n::1             DGRAM  \n", []string{"::1"}},
+		{"AAAA", "::ffff:93.184.215.14 STREAM example.com\n", nil},
+		{"PTR", "127.0.0.1       localhost localhost.localdomain\n", []string{"localhost", "localhost.localdomain"}},
+		{"A", "garbage\n\n", nil},
+	}
+	for _, c := range cases {
+		got := ParseGetent(c.qtype, []byte(c.out))
+		if strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("ParseGetent(%s, %q) = %q, want %q", c.qtype, c.out, got, c.want)
+		}
+	}
+}
+
+func FuzzParseGetent(f *testing.F) {
+	f.Add("A", []byte("93.184.215.14   STREAM example.com\n"))
+	f.Add("PTR", []byte("127.0.0.1 localhost\n"))
+	f.Fuzz(func(t *testing.T, qtype string, out []byte) {
+		ParseGetent(qtype, out)
+	})
 }

@@ -179,7 +179,7 @@ func (c *DNS) Run(parent context.Context, t diag.Target) diag.Result {
 		}
 		return c.judge(withObserved(diag.Result{}, base), name, qtype, fromMsg(a, code))
 	case isSystem:
-		return c.runSystem(ctx, parent, t, sr, base, name, qtype, timeout)
+		return c.runSystem(ctx, parent, t, sr, base, name, qname, qtype, code, timeout)
 	default:
 		return c.runResolvConf(ctx, parent, t, base, name, qname, qtype, code, timeout)
 	}
@@ -187,7 +187,8 @@ func (c *DNS) Run(parent context.Context, t diag.Target) diag.Result {
 
 // runSystem asks the target's own resolver, which sees the hosts file,
 // nsswitch and split DNS the way the target's programs do.
-func (c *DNS) runSystem(ctx, parent context.Context, t diag.Target, sr diag.SystemResolver, base diag.Result, name, qtype string, timeout time.Duration) diag.Result {
+func (c *DNS) runSystem(ctx, parent context.Context, t diag.Target, sr diag.SystemResolver, base diag.Result, name, qname, qtype string, code uint16, timeout time.Duration) diag.Result {
+	plain := base
 	base = base.With("server", "system")
 	var nameservers []string
 	if data, _, err := t.ReadFile(ctx, resolvConfPath, 64<<10); err == nil {
@@ -203,6 +204,11 @@ func (c *DNS) runSystem(ctx, parent context.Context, t diag.Target, sr diag.Syst
 	start := time.Now()
 	vals, err := sr.Resolve(ctx, qtype, lookupName)
 	rtt := time.Since(start)
+	if errors.Is(err, diag.ErrUnsupported) {
+		// This target's resolver can look up only some types (getent
+		// knows addresses, not MX): ask its DNS servers instead.
+		return c.runResolvConf(ctx, parent, t, plain, name, qname, qtype, code, timeout)
+	}
 	if err == nil {
 		return c.judge(withObserved(diag.Result{}, base), name, qtype, lookup{server: "system", answers: vals, rcode: "NOERROR", ttl: -1, rtt: rtt})
 	}
