@@ -28,6 +28,7 @@ func (t *Target) probeFacts(ctx context.Context) (diag.Facts, error) {
 		if strings.Contains(string(res.Stderr), "not recognized") {
 			f.OS = "windows"
 			f.Hostname = t.hc.Alias
+			t.windows.Store(true)
 			return f, nil
 		}
 		return f, fmt.Errorf("cannot find out what %s runs: uname said %q", t.name, strings.TrimSpace(string(res.Stderr)))

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -43,6 +44,7 @@ type Target struct {
 	factsOnce sync.Once
 	facts     diag.Facts
 	factsErr  error
+	windows   atomic.Bool // set by the facts: commands are not POSIX there
 }
 
 var _ diag.Target = (*Target)(nil)
@@ -85,7 +87,8 @@ func (t *Target) Run(ctx context.Context, c diag.Command) (diag.CommandResult, e
 	if len(c.Argv) == 0 || c.Argv[0] == "" {
 		return diag.CommandResult{}, errors.New("empty command")
 	}
-	if f, err := t.Facts(ctx); err == nil && f.OS == "windows" {
+	// Not t.Facts: finding the facts runs commands itself.
+	if t.windows.Load() {
 		return diag.CommandResult{}, fmt.Errorf("running commands on a Windows target: %w", diag.ErrUnsupported)
 	}
 	max := c.MaxOutput
@@ -216,12 +219,16 @@ func (t *Target) ReadFile(ctx context.Context, path string, limit int64) ([]byte
 }
 
 func (t *Target) catFile(ctx context.Context, path string, limit int64) ([]byte, bool, error) {
-	res, err := t.Run(ctx, diag.Command{Argv: []string{"cat", "--", path}, MaxOutput: limit})
+	// The cap applies to stderr too: leave room for cat's complaint.
+	res, err := t.Run(ctx, diag.Command{Argv: []string{"cat", "--", path}, MaxOutput: max(limit+1, 4096)})
 	if err != nil {
 		return nil, false, err
 	}
 	if res.ExitCode != 0 {
 		return nil, false, &fs.PathError{Op: "read", Path: path, Err: stderrError(res.Stderr)}
+	}
+	if int64(len(res.Stdout)) > limit {
+		return res.Stdout[:limit], true, nil
 	}
 	return res.Stdout, res.Truncated, nil
 }

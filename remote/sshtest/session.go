@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"sync"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -225,15 +226,38 @@ func (srv *Server) runSFTP(s *session) {
 	if srv.opts.SFTPWorkDir != "" {
 		opts = append(opts, sftp.WithServerWorkingDirectory(srv.opts.SFTPWorkDir))
 	}
-	server, err := sftp.NewServer(s.ch, opts...)
+	// pkg/sftp may still be sending its last reply from another goroutine
+	// when Serve returns; x/crypto does not order that write against
+	// CloseWrite, so both go through one lock.
+	lc := &lockedChannel{Channel: s.ch}
+	server, err := sftp.NewServer(lc, opts...)
 	if err != nil {
 		sendExit(s.ch, 1)
 		return
 	}
 	server.Serve()
 	// sftp-server exits with status 0 when the client hangs up.
+	lc.mu.Lock()
+	lc.closed = true
 	sendExit(s.ch, 0)
+	lc.mu.Unlock()
 	server.Close()
+}
+
+// lockedChannel serialises writes with the end of the session.
+type lockedChannel struct {
+	ssh.Channel
+	mu     sync.Mutex
+	closed bool
+}
+
+func (c *lockedChannel) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return 0, io.ErrClosedPipe
+	}
+	return c.Channel.Write(p)
 }
 
 // sendExit ends a session the way sshd does when its child exits: EOF on

@@ -3,6 +3,10 @@
 // github.com/pkg/sftp (Start), and a launcher for the machine's own OpenSSH
 // sshd on a loopback port (StartOpenSSH).
 //
+// It is for tests only, like net/http/httptest: it lives outside internal/
+// so that the command's own end-to-end tests can use it, and nothing in
+// triage's binary imports it.
+//
 // Both speak the real protocol; nothing is mocked. The in-process server
 // handles what remote's Target uses — exec requests with exit status and
 // separate stderr, the "sftp" subsystem (with statvfs@openssh.com), and
