@@ -137,6 +137,12 @@ func (r *Runner) runOne(parent context.Context, t Target, c Check) (res Result) 
 			out <- Resultf(Error, "check has nothing to run")
 			return
 		}
+		if l, ok := t.(KindLimiter); ok {
+			if reason := l.Unsupported(ctx, c.Kind); reason != "" {
+				out <- Resultf(Skip, "%s", reason)
+				return
+			}
+		}
 		out <- c.Checker.Run(ctx, t)
 	}()
 

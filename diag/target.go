@@ -175,3 +175,12 @@ type PingStats struct {
 	Sent, Received         int
 	MinRTT, AvgRTT, MaxRTT time.Duration
 }
+
+// KindLimiter is an optional Target capability: a target that cannot do
+// what some kinds need (a Windows machine over SSH has no POSIX shell)
+// names the reason, and the runner reports those checks as skip with it,
+// rather than running them into errors that say nothing useful.
+type KindLimiter interface {
+	// Unsupported returns why checks of kind cannot run on the target, or "".
+	Unsupported(ctx context.Context, kind string) string
+}

@@ -465,3 +465,34 @@ func TestRunCancelled(t *testing.T) {
 		t.Errorf("cancelled command: %v, want context.DeadlineExceeded", err)
 	}
 }
+
+// TestWindowsTargetSkips: a server whose shell is cmd.exe (Windows
+// OpenSSH) is recognised, and checks that need a POSIX shell are skipped
+// with the reason instead of failing with garbage.
+func TestWindowsTargetSkips(t *testing.T) {
+	e := newEnv(t)
+	s := e.server(sshtest.Options{Exec: func(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
+		word, _, _ := strings.Cut(cmd, " ")
+		fmt.Fprintf(stderr, "'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", word)
+		return 1
+	}})
+	tg := e.mustDial(s)
+	f, err := tg.Facts(context.Background())
+	if err != nil || f.OS != "windows" {
+		t.Fatalf("facts: %+v %v, want os windows", f, err)
+	}
+	res := (&diag.Runner{}).Run(context.Background(), tg, []diag.Check{
+		{ID: "cmd", Kind: "command", Checker: probe(func(context.Context, diag.Target) diag.Result {
+			return diag.Resultf(diag.Fail, "ran on Windows")
+		})},
+		{ID: "conn", Kind: "tcp", Checker: probe(func(context.Context, diag.Target) diag.Result {
+			return diag.Resultf(diag.Pass, "dialled")
+		})},
+	})
+	if res[0].Status != diag.Skip || !strings.Contains(res[0].Message, "POSIX shell") {
+		t.Errorf("command check on Windows: %s %q, want skip", res[0].Status, res[0].Message)
+	}
+	if res[1].Status != diag.Pass {
+		t.Errorf("tcp check on Windows: %s %q, want it to run", res[1].Status, res[1].Message)
+	}
+}
