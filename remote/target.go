@@ -431,9 +431,26 @@ func (t *Target) Dial(ctx context.Context, network, address string) (net.Conn, e
 	if err != nil {
 		var oce *ssh.OpenChannelError
 		if errors.As(err, &oce) && oce.Reason == ssh.Prohibited {
-			return nil, fmt.Errorf("%s does not allow TCP forwarding (AllowTcpForwarding no), so connections cannot start there: %w", t.name, err)
+			// The server forbids forwarding: connect from a shell on the
+			// target instead, and say so in the evidence.
+			c, cerr := t.dialByCommand(ctx, address)
+			if cerr == nil {
+				diag.Note(ctx, "the server does not allow TCP forwarding; the connection was made by bash on the target")
+				return c, nil
+			}
+			if errors.Is(cerr, diag.ErrUnsupported) {
+				return nil, fmt.Errorf("%s does not allow TCP forwarding (AllowTcpForwarding no), and connecting from a shell there failed too (%v): %w", t.name, cerr, errForwardingRefused)
+			}
+			return nil, cerr
 		}
 		return nil, err
 	}
 	return conn, nil
+}
+
+// IsForwardingRefused reports whether err is the server refusing TCP
+// forwarding.
+func IsForwardingRefused(err error) bool {
+	var oce *ssh.OpenChannelError
+	return errors.Is(err, errForwardingRefused) || (errors.As(err, &oce) && oce.Reason == ssh.Prohibited)
 }

@@ -253,10 +253,57 @@ func TestDialStartsOnTarget(t *testing.T) {
 		t.Errorf("udp over SSH: %v, want ErrUnsupported", err)
 	}
 
-	refused := e.server(sshtest.Options{NoForwarding: true})
-	tg2 := e.mustDial(refused)
-	if _, err := tg2.Dial(context.Background(), "tcp", ln.Addr().String()); err == nil || !strings.Contains(err.Error(), "AllowTcpForwarding") {
-		t.Errorf("forwarding refused: %v, want a message naming AllowTcpForwarding", err)
+}
+
+// TestDialWithoutForwarding: a server with AllowTcpForwarding no; the
+// connection is made by bash on the target instead, and the evidence says so.
+func TestDialWithoutForwarding(t *testing.T) {
+	e := newEnv(t)
+	s := e.server(sshtest.Options{NoForwarding: true})
+	tg := e.mustDial(s)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			io.Copy(c, c)
+			c.Close()
+		}
+	}()
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	closedAddr := closed.Addr().String()
+	closed.Close()
+
+	res := (&diag.Runner{}).Run(context.Background(), tg, []diag.Check{
+		{ID: "echo", Checker: probe(func(ctx context.Context, t diag.Target) diag.Result {
+			conn, err := t.Dial(ctx, "tcp", ln.Addr().String())
+			if err != nil {
+				return diag.Resultf(diag.Error, "%v", err)
+			}
+			defer conn.Close()
+			fmt.Fprint(conn, "ping")
+			buf := make([]byte, 4)
+			if _, err := io.ReadFull(conn, buf); err != nil {
+				return diag.Resultf(diag.Error, "read: %v", err)
+			}
+			return diag.Resultf(diag.Pass, "%s", buf)
+		})},
+		{ID: "refused", Checker: probe(func(ctx context.Context, t diag.Target) diag.Result {
+			_, err := t.Dial(ctx, "tcp", closedAddr)
+			return diag.Resultf(diag.Fail, "%v", err)
+		})},
+	})
+	if res[0].Status != diag.Pass || res[0].Message != "ping" {
+		t.Errorf("echo without forwarding: %s %q", res[0].Status, res[0].Message)
+	}
+	if !strings.Contains(res[0].Evidence, "made by bash on the target") {
+		t.Errorf("evidence does not say how the connection was made: %q", res[0].Evidence)
+	}
+	if !strings.Contains(res[1].Message, "Connection refused") {
+		t.Errorf("refused port without forwarding: %q", res[1].Message)
 	}
 }
 
