@@ -155,6 +155,15 @@ func (d DiskUsage) InodesUsedPercent() float64 {
 	return 100 * float64(d.Files-d.FilesFree) / float64(d.Files)
 }
 
+// FileTailer is an optional Target capability: reading the end of a file
+// without reading all of it, for the tail of a large log. Checks ask for it
+// with a type assertion and fall back to the tail command when absent.
+type FileTailer interface {
+	// ReadFileTail returns at most limit bytes from the end of the file;
+	// truncated reports whether the file holds more before them.
+	ReadFileTail(ctx context.Context, path string, limit int64) (data []byte, truncated bool, err error)
+}
+
 // Pinger is an optional Target capability: native ICMP echo. Checks ask for
 // it with a type assertion and fall back to the ping command when absent.
 type Pinger interface {
@@ -183,4 +192,14 @@ type PingStats struct {
 type KindLimiter interface {
 	// Unsupported returns why checks of kind cannot run on the target, or "".
 	Unsupported(ctx context.Context, kind string) string
+}
+
+// Clock is an optional Target capability for a target whose clock is not
+// this machine's: the time check measures the reference against this
+// machine, then adds how far the target's clock is from it.
+type Clock interface {
+	// ClockOffset returns how far the target's clock is ahead of this
+	// machine's (negative when behind), and the uncertainty of the
+	// measurement.
+	ClockOffset(ctx context.Context) (offset, uncertainty time.Duration, err error)
 }

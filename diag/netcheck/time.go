@@ -68,8 +68,9 @@ func (c *Time) Validate() error {
 	return errors.Join(errs...)
 }
 
-// clockReading is one comparison of the local clock with a reference.
+// clockReading is one comparison of a clock with a reference.
 type clockReading struct {
+	whose       string        // "target" for a remote clock; "" for the local one
 	reference   string        // what was asked, for messages
 	offset      time.Duration // reference minus local clock
 	rtt         time.Duration
@@ -86,6 +87,14 @@ func (c *Time) Run(parent context.Context, t diag.Target) diag.Result {
 		r   diag.Result
 		err error
 	)
+	// A target with a clock of its own (a remote machine) is compared with
+	// this machine, and the reference is read from here: the offset of a
+	// clock does not depend on where the reference is asked from, and
+	// NTP's UDP cannot always travel through the target.
+	clock, remote := t.(diag.Clock)
+	if remote {
+		t = diag.NewLocal()
+	}
 	if c.URL != "" {
 		r = diag.Result{}.With("url", redactedURL(c.URL)).With("method", "http")
 		rd, err = httpDateReading(ctx, t, c.URL)
@@ -108,6 +117,20 @@ func (c *Time) Run(parent context.Context, t diag.Target) diag.Result {
 		}
 		return withObserved(c.referenceFailure(t, err, timeout), r)
 	}
+	if remote {
+		d, unc, err := clock.ClockOffset(ctx)
+		if err != nil {
+			if parent.Err() != nil {
+				return cancelled(parent)
+			}
+			return withObserved(diag.Resultf(diag.Error, "cannot read the target's clock: %v", err), r).
+				WithHint("the target's date command did not answer as expected; compare its clock by hand (date -u)")
+		}
+		rd.offset -= d
+		rd.uncertainty += unc
+		rd.whose = "target"
+		rd.evidence += fmt.Sprintf("\nthe target's clock is %s ahead of the local clock (±%s)", d, unc)
+	}
 	return c.judge(r, rd)
 }
 
@@ -122,7 +145,7 @@ func (c *Time) judge(r diag.Result, rd clockReading) diag.Result {
 	r = r.With("offset_ms", diag.Milliseconds(rd.offset)).
 		With("rtt_ms", diag.Milliseconds(rd.rtt)).
 		With("uncertainty_ms", diag.Milliseconds(rd.uncertainty)).
-		With("clock", "local")
+		With("clock", rd.clock())
 	if rd.stratum > 0 {
 		r = r.With("stratum", rd.stratum)
 	}
@@ -132,7 +155,7 @@ func (c *Time) judge(r diag.Result, rd clockReading) diag.Result {
 	if rd.offset > 0 {
 		direction = "behind"
 	}
-	summary := fmt.Sprintf("the local clock is %s %s %s (±%s)", roundDuration(abs), direction, rd.reference, roundDuration(rd.uncertainty))
+	summary := fmt.Sprintf("the %s clock is %s %s %s (±%s)", rd.clock(), roundDuration(abs), direction, rd.reference, roundDuration(rd.uncertainty))
 	// Only the part of the offset that the measurement cannot explain
 	// counts, so that a coarse reference (an HTTP Date has whole seconds)
 	// never raises an alarm about a clock that is right.
@@ -343,4 +366,11 @@ func httpDateReading(ctx context.Context, t diag.Target, rawURL string) (clockRe
 	ev := fmt.Sprintf("%s answered %s with Date: %s\nrequest sent %s, answer received %s (local clock)",
 		redactedURL(rawURL), resp.Status, header, sent.UTC().Format(time.RFC3339Nano), received.UTC().Format(time.RFC3339Nano))
 	return clockReading{reference: resp.Request.URL.Host, offset: offset, rtt: rtt, uncertainty: uncertainty, evidence: ev}, nil
+}
+
+func (rd clockReading) clock() string {
+	if rd.whose != "" {
+		return rd.whose
+	}
+	return "local"
 }
