@@ -28,6 +28,14 @@ type keyring struct {
 
 	agentOnce sync.Once
 	agent     agent.ExtendedAgent
+	agentConn net.Conn
+}
+
+func (k *keyring) close() error {
+	if k.agentConn != nil {
+		return k.agentConn.Close()
+	}
+	return nil
 }
 
 func newKeyring(p Prompter) *keyring {
@@ -89,6 +97,7 @@ func (k *keyring) agentClient() agent.ExtendedAgent {
 		if err != nil {
 			return
 		}
+		k.agentConn = conn
 		k.agent = agent.NewClient(conn)
 	})
 	return k.agent

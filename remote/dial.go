@@ -371,3 +371,9 @@ func classifyHandshake(err error) ErrorKind {
 	}
 	return ErrHandshake
 }
+
+// Close releases what the Dialer holds open across hosts: the connection
+// to the SSH agent. Targets are closed on their own.
+func (d *Dialer) Close() error {
+	return d.keys.close()
+}

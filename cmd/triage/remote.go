@@ -58,6 +58,7 @@ func runRemote(ctx context.Context, opts *runOptions, hosts []string, pbs []*pla
 	if err != nil {
 		return nil, invalidInput(err, "fix the file, or choose another with -F")
 	}
+	defer dialer.Close()
 
 	out := make([]reports.Host, len(hosts))
 	sem := make(chan struct{}, maxParallelHosts)
