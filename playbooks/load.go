@@ -30,6 +30,8 @@ type Playbook struct {
 	// Vars are the playbook's variables after --var overrides, resolved.
 	Vars   map[string]string
 	Checks []*Check
+
+	overrides map[string]string // --var values, which beat a host's own
 }
 
 // Check is one check of a playbook, validated but not yet bound to a target.
@@ -51,6 +53,11 @@ type Check struct {
 	// textDeferred is set when the title or hint mentions a host fact: they
 	// are expanded when the check is planned for a target.
 	textDeferred bool
+	// rawTitle and rawHint are as written, for expanding per host.
+	rawTitle, rawHint string
+	// usesVars is set when the check mentions any variable, so that a
+	// host's own variables mean decoding it again for that host.
+	usesVars bool
 }
 
 // When limits a check to some platforms; an empty list matches all.
@@ -63,6 +70,10 @@ type When struct {
 type Options struct {
 	// Vars override the playbook's vars (from --var), and may define new ones.
 	Vars map[string]string
+	// HostVars names variables that hosts define for themselves (inventory
+	// variables). A reference to one is not an error when the playbook is
+	// loaded; PlanHost fills it in for each host.
+	HostVars []string
 }
 
 var syntaxLineRe = regexp.MustCompile(`^line (\d+): (.*)$`)
@@ -156,6 +167,12 @@ func Load(file, source string, data []byte, opts Options) (*Playbook, error) {
 	})
 
 	pb.Vars = loadVars(e, varsNode, opts.Vars)
+	pb.overrides = opts.Vars
+	later := map[string]bool{}
+	for _, name := range opts.HostVars {
+		later[name] = true
+	}
+	sc := scope{vars: pb.Vars, later: later}
 	if checksNode == nil {
 		// A misspelt checks: key has been reported, with the right spelling.
 		if !misspeltChecks {
@@ -169,7 +186,7 @@ func Load(file, source string, data []byte, opts Options) (*Playbook, error) {
 	}
 	ids := map[string]*yaml.Node{}
 	for _, n := range checksNode.Content {
-		c := loadCheck(e, file, n, pb.Vars)
+		c := loadCheck(e, file, n, sc)
 		if c == nil {
 			continue
 		}
@@ -314,7 +331,7 @@ func idNode(n *yaml.Node) *yaml.Node {
 }
 
 // loadCheck validates one entry of checks:.
-func loadCheck(e *errs, file string, n *yaml.Node, vars map[string]string) *Check {
+func loadCheck(e *errs, file string, n *yaml.Node, sc scope) *Check {
 	if n.Kind != yaml.MappingNode {
 		e.at(n, "a check is a mapping with an id, a title and one check kind (such as tcp: or disk:); got %s", describe(n))
 		return nil
@@ -331,9 +348,11 @@ func loadCheck(e *errs, file string, n *yaml.Node, vars map[string]string) *Chec
 				e.at(val, "id %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", c.ID)
 			}
 		case "title":
-			c.Title = expandText(e, c, val, vars, scalarString(e, "title", val))
+			c.rawTitle = scalarString(e, "title", val)
+			c.Title = expandText(e, c, val, sc, c.rawTitle)
 		case "hint":
-			c.Hint = expandText(e, c, val, vars, scalarString(e, "hint", val))
+			c.rawHint = scalarString(e, "hint", val)
+			c.Hint = expandText(e, c, val, sc, c.rawHint)
 		case "severity":
 			s, err := diag.ParseSeverity(scalarString(e, "severity", val))
 			if err != nil && val.Kind == yaml.ScalarNode && !isNull(val) {
@@ -386,7 +405,8 @@ func loadCheck(e *errs, file string, n *yaml.Node, vars map[string]string) *Chec
 	if c.Title == "" {
 		c.Title = c.ID
 	}
-	d := &decoder{errs: e, scope: scope{vars: vars}}
+	c.usesVars = mentionsVars(c.params) || strings.Contains(c.rawTitle+c.rawHint, "${")
+	d := &decoder{errs: e, scope: sc}
 	checker := d.decodeParams(k, c.kindKey, c.params)
 	c.deferred = d.deferred
 	if !c.deferred {
@@ -464,8 +484,8 @@ func loadWhen(e *errs, n *yaml.Node) When {
 // expandText substitutes variables in a title or hint, so that "Ping
 // ${gateway}" reads as the value. One that mentions a host fact is kept
 // as written and expanded by Plan.
-func expandText(e *errs, c *Check, n *yaml.Node, vars map[string]string, text string) string {
-	out, deferred, problems := scope{vars: vars}.expand(text)
+func expandText(e *errs, c *Check, n *yaml.Node, sc scope, text string) string {
+	out, deferred, problems := sc.expand(text)
 	for _, p := range problems {
 		e.list = append(e.list, Error{File: e.file, Line: n.Line, Col: column(n, p.offset), Msg: p.msg})
 	}

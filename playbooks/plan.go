@@ -72,22 +72,43 @@ func keys(m map[string]bool) []string {
 // facts. Checks whose when: does not match the target are kept and report
 // skip with the reason, so a report shows what was not looked at.
 func (pb *Playbook) Plan(facts diag.Facts, sel Selection) []diag.Check {
+	return pb.PlanHost(facts, nil, sel)
+}
+
+// PlanHost is Plan for a host with variables of its own (from an
+// inventory). They rank above the playbook's vars and below --var.
+func (pb *Playbook) PlanHost(facts diag.Facts, hostVars map[string]string, sel Selection) []diag.Check {
+	vars := pb.Vars
+	if len(hostVars) > 0 {
+		vars = make(map[string]string, len(pb.Vars)+len(hostVars))
+		for k, v := range pb.Vars {
+			vars[k] = v
+		}
+		for k, v := range hostVars {
+			if _, fromFlag := pb.overrides[k]; !fromFlag {
+				vars[k] = v
+			}
+		}
+	}
 	var out []diag.Check
 	for _, c := range pb.Checks {
 		if !sel.selects(c) {
 			continue
 		}
 		dc := diag.Check{ID: c.ID, Kind: c.Kind, Title: c.Title, Hint: c.Hint, Severity: c.Severity, Timeout: c.Timeout}
-		if c.textDeferred {
-			sc := scope{vars: pb.Vars, facts: facts.Vars()}
-			dc.Title, _, _ = sc.expand(c.Title)
-			dc.Hint, _, _ = sc.expand(c.Hint)
+		perHost := len(hostVars) > 0 && c.usesVars
+		if c.textDeferred || perHost {
+			sc := scope{vars: vars, facts: facts.Vars()}
+			if c.rawTitle != "" {
+				dc.Title, _, _ = sc.expand(c.rawTitle)
+			}
+			dc.Hint, _, _ = sc.expand(c.rawHint)
 		}
 		switch {
 		case !c.When.matches(facts):
 			dc.Checker = diag.Fixed(diag.Resultf(diag.Skip, "%s", c.When.skipReason(facts)))
-		case c.deferred:
-			dc.Checker = c.bind(pb.Vars, facts)
+		case c.deferred || perHost:
+			dc.Checker = c.bind(vars, facts)
 		default:
 			dc.Checker = c.checker
 		}
@@ -106,7 +127,7 @@ func (c *Check) bind(vars map[string]string, facts diag.Facts) diag.Checker {
 	checker := d.decodeParams(k, c.kindKey, c.params)
 	if err := e.err(); err != nil {
 		return diag.Fixed(diag.Resultf(diag.Error, "parameters are invalid for this host: %v", err).
-			WithHint("a ${host.*} fact gave a value this check cannot use; look at the target's facts in the report"))
+			WithHint("a value from this host's facts (${host.*}) or its inventory variables does not fit this check; look at the host's facts in the report and its variables in the inventory"))
 	}
 	return checker
 }

@@ -2,9 +2,11 @@ package playbooks
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/triage-dev/triage/diag"
+	"github.com/triage-dev/triage/diag/syscheck"
 )
 
 // Titles and hints read with their variables filled in, so a report says
@@ -51,5 +53,41 @@ func TestScalarAsList(t *testing.T) {
 	var list ErrorList
 	if !errors.As(err, &list) || len(list) != 1 || list[0].Msg != `command.argv: want a list such as [uname, -a], got "uname -a"` {
 		t.Errorf("argv as one string: got %v", err)
+	}
+}
+
+// Inventory variables: known to exist at load, filled per host, ranked
+// above the playbook's own vars and below --var.
+func TestPlanHostVars(t *testing.T) {
+	src := `
+vars: {dir: /default, mode: "0644"}
+checks:
+  - id: a
+    title: ${dir} on ${site}
+    file: {path: "${dir}/${site}", mode: "${mode}"}
+  - id: b
+    file: {path: /}
+`
+	pb, err := Load("t.yaml", "t.yaml", []byte(src), Options{Vars: map[string]string{"mode": "0600"}, HostVars: []string{"site"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := pb.PlanHost(diag.Facts{}, map[string]string{"site": "paris", "dir": "/srv", "mode": "0777"}, Selection{})
+	f := checks[0].Checker.(*syscheck.File)
+	if f.Path != "/srv/paris" || f.Mode != "0600" || checks[0].Title != "/srv on paris" {
+		t.Errorf("host vars: path %q mode %q title %q", f.Path, f.Mode, checks[0].Title)
+	}
+	// A host without the variable gets an error for that check only.
+	checks = pb.Plan(diag.Facts{}, Selection{})
+	res := checks[0].Checker.Run(t.Context(), diag.NewLocal())
+	if res.Status != diag.Error || !strings.Contains(res.Message, "undefined variable ${site}") {
+		t.Errorf("host without the variable: %s %q", res.Status, res.Message)
+	}
+	if _, ok := checks[1].Checker.(*syscheck.File); !ok {
+		t.Error("a check without variables should keep its shared parameters")
+	}
+	// Without HostVars, the same playbook is an error at load.
+	if _, err := Load("t.yaml", "t.yaml", []byte(src), Options{}); err == nil {
+		t.Error("undefined ${site} accepted without HostVars")
 	}
 }

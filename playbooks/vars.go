@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/triage-dev/triage/diag"
 )
 
@@ -29,6 +31,9 @@ const maxExpanded = 64 << 10
 type scope struct {
 	vars  map[string]string
 	facts map[string]string
+	// later names variables each host defines for itself (inventory
+	// variables): known to exist, filled in when a check is planned.
+	later map[string]bool
 }
 
 // refProblem is a bad reference at an offset in a string.
@@ -91,6 +96,9 @@ func (sc scope) lookup(name string) (val string, deferred bool, problem string) 
 	if v, ok := sc.vars[name]; ok {
 		return v, false, ""
 	}
+	if sc.later[name] {
+		return "", true, ""
+	}
 	known := make([]string, 0, len(sc.vars))
 	for k := range sc.vars {
 		known = append(known, k)
@@ -103,6 +111,22 @@ func (sc scope) lookup(name string) (val string, deferred bool, problem string) 
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// mentionsVars reports whether any scalar under n refers to a variable.
+func mentionsVars(n *yaml.Node) bool {
+	if n == nil {
+		return false
+	}
+	if n.Kind == yaml.ScalarNode {
+		return strings.Contains(n.Value, "${")
+	}
+	for _, c := range n.Content {
+		if mentionsVars(c) {
 			return true
 		}
 	}
