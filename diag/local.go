@@ -89,6 +89,54 @@ func (*Local) ReadFile(ctx context.Context, path string, limit int64) ([]byte, b
 	return readCapped(f, limit)
 }
 
+// ReadFileTail reads the last limit bytes of a file, seeking past the rest.
+func (*Local) ReadFileTail(ctx context.Context, path string, limit int64) ([]byte, bool, error) {
+	if limit <= 0 {
+		limit = DefaultMaxOutput
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, false, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() <= limit {
+		// Pipes and special files cannot seek: keep their last bytes as
+		// they stream past.
+		return readTail(f, limit)
+	}
+	if _, err := f.Seek(fi.Size()-limit, io.SeekStart); err != nil {
+		return nil, false, err
+	}
+	// The file may have grown since Stat: keep to limit all the same.
+	data, _, err := readCapped(f, limit)
+	return data, true, err
+}
+
+// readTail keeps the last limit bytes of r.
+func readTail(r io.Reader, limit int64) ([]byte, bool, error) {
+	var keep []byte
+	buf := make([]byte, 32<<10)
+	dropped := false
+	for {
+		n, err := r.Read(buf)
+		keep = append(keep, buf[:n]...)
+		if int64(len(keep)) > limit {
+			keep = append(keep[:0], keep[int64(len(keep))-limit:]...)
+			dropped = true
+		}
+		if err == io.EOF {
+			return keep, dropped, nil
+		}
+		if err != nil {
+			return keep, dropped, err
+		}
+	}
+}
+
 // readCapped reads at most limit bytes of r and says whether there was more.
 func readCapped(r io.Reader, limit int64) ([]byte, bool, error) {
 	if limit <= 0 {

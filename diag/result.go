@@ -23,9 +23,23 @@ type Result struct {
 	Hint string
 	// Evidence is raw output that supports the verdict, capped in size.
 	Evidence string
+	// Files are what a check collected for a support bundle (a log's tail,
+	// a configuration file, a command's output). Reports never show them;
+	// the bundle holds them, after redaction.
+	Files []Attachment
 
 	Severity Severity
 	Duration time.Duration
+}
+
+// Attachment is one file a check collected.
+type Attachment struct {
+	// Name is a file name without folders, unique within the check.
+	Name string
+	Data []byte
+	// Truncated says that Data is only part of what there was (the cap
+	// was reached), so a reader does not take it for the whole file.
+	Truncated bool
 }
 
 // Resultf returns a result with the given status and a formatted message.

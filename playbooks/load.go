@@ -28,7 +28,10 @@ type Playbook struct {
 	// exactly which playbook produced it.
 	SHA256 string
 	// Vars are the playbook's variables after --var overrides, resolved.
-	Vars   map[string]string
+	Vars map[string]string
+	// Redact lists extra secret patterns (RE2) to remove from this run's
+	// evidence and collected files, besides the built-in ones.
+	Redact []string
 	Checks []*Check
 
 	overrides map[string]string // --var values, which beat a host's own
@@ -58,12 +61,22 @@ type Check struct {
 	// usesVars is set when the check mentions any variable, so that a
 	// host's own variables mean decoding it again for that host.
 	usesVars bool
+	// unsetVar names the first variable of when.vars that is empty once
+	// the playbook is loaded: Plan skips the check unless a host sets the
+	// variable, and until then the values that mention it are not held
+	// to the kind's rules.
+	unsetVar string
 }
 
-// When limits a check to some platforms; an empty list matches all.
+// When limits a check to some platforms, or to runs that set some
+// variables; an empty list matches all.
 type When struct {
 	OS     []string // GOOS names: linux, darwin, windows...
 	Distro []string // os-release IDs: debian, ubuntu, rhel...
+	// Vars must be set to something other than the empty string: an
+	// optional setting, such as the name of an organisation's intranet,
+	// that a playbook cannot guess.
+	Vars []string
 }
 
 // Options adjust loading.
@@ -158,10 +171,12 @@ func Load(file, source string, data []byte, opts Options) (*Playbook, error) {
 			varsNode = val
 		case "checks":
 			checksNode = val
+		case "redact":
+			pb.Redact = loadRedact(e, val)
 		default:
-			topKeys := []string{"name", "description", "vars", "checks"}
+			topKeys := []string{"name", "description", "vars", "redact", "checks"}
 			misspeltChecks = misspeltChecks || suggest(key.Value, topKeys) == "checks"
-			e.at(key, "unknown key %q%s; a playbook has name, description, vars and checks", key.Value,
+			e.at(key, "unknown key %q%s; a playbook has name, description, vars, redact and checks", key.Value,
 				didYouMean(key.Value, topKeys, strconv.Quote))
 		}
 	})
@@ -321,6 +336,35 @@ func loadVars(e *errs, n *yaml.Node, overrides map[string]string) map[string]str
 	return resolved
 }
 
+// loadRedact reads redact:, a list of regular expressions (RE2) for secrets
+// the built-in redaction rules do not know, such as an in-house token format.
+func loadRedact(e *errs, n *yaml.Node) []string {
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		e.at(n, "redact: want a list of regular expressions, such as [\"ACME-[0-9a-f]{32}\"], got %s", describe(n))
+		return nil
+	}
+	var out []string
+	for _, item := range n.Content {
+		if item.Kind != yaml.ScalarNode || isNull(item) {
+			e.at(item, "redact: want a regular expression, got %s", describe(item))
+			continue
+		}
+		re, err := regexp.Compile(item.Value)
+		switch {
+		case err != nil:
+			e.at(item, "redact: invalid regular expression %q: %s", item.Value, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		case re.MatchString(""):
+			e.at(item, "redact: %q matches empty text; it must match the secret itself", item.Value)
+		default:
+			out = append(out, item.Value)
+		}
+	}
+	return out
+}
+
 func idNode(n *yaml.Node) *yaml.Node {
 	if n.Kind == yaml.MappingNode {
 		if v := valueNode(n, "id"); v != nil {
@@ -372,7 +416,7 @@ func loadCheck(e *errs, file string, n *yaml.Node, sc scope) *Check {
 		case "tags":
 			c.Tags = stringList(e, "tags", val)
 		case "when":
-			c.When = loadWhen(e, val)
+			c.When = loadWhen(e, val, sc)
 		default:
 			if _, ok := diag.LookupKind(key.Value); ok {
 				kindKeys, kindVals = append(kindKeys, key), append(kindVals, val)
@@ -406,7 +450,8 @@ func loadCheck(e *errs, file string, n *yaml.Node, sc scope) *Check {
 		c.Title = c.ID
 	}
 	c.usesVars = mentionsVars(c.params) || strings.Contains(c.rawTitle+c.rawHint, "${")
-	d := &decoder{errs: e, scope: sc}
+	c.unsetVar = c.When.unsetVar(sc.vars)
+	d := &decoder{errs: e, scope: sc.waitingFor(c.When.Vars)}
 	checker := d.decodeParams(k, c.kindKey, c.params)
 	c.deferred = d.deferred
 	if !c.deferred {
@@ -448,7 +493,7 @@ func stringList(e *errs, name string, n *yaml.Node) []string {
 	return out
 }
 
-func loadWhen(e *errs, n *yaml.Node) When {
+func loadWhen(e *errs, n *yaml.Node, sc scope) When {
 	var w When
 	if n.Kind != yaml.MappingNode {
 		e.at(n, "when: want a mapping such as {os: [linux]}, got %s", describe(n))
@@ -474,11 +519,75 @@ func loadWhen(e *errs, n *yaml.Node) When {
 			}
 		case "distro":
 			w.Distro = stringList(e, "when.distro", val)
+		case "vars":
+			w.Vars = loadWhenVars(e, val, sc)
 		default:
-			e.at(key, "when: unknown condition %q%s; use os or distro", key.Value, didYouMean(key.Value, []string{"os", "distro"}, strconv.Quote))
+			conds := []string{"os", "distro", "vars"}
+			e.at(key, "when: unknown condition %q%s; use os, distro or vars", key.Value, didYouMean(key.Value, conds, strconv.Quote))
 		}
 	})
 	return w
+}
+
+// loadWhenVars reads when.vars: variables the playbook defines (empty when
+// the check should be skipped) or that hosts define for themselves.
+func loadWhenVars(e *errs, val *yaml.Node, sc scope) []string {
+	var out []string
+	for i, name := range stringList(e, "when.vars", val) {
+		if _, ok := sc.vars[name]; ok || sc.later[name] {
+			out = append(out, name)
+			continue
+		}
+		at := val
+		if val.Kind == yaml.SequenceNode && i < len(val.Content) {
+			at = val.Content[i]
+		}
+		known := make([]string, 0, len(sc.vars))
+		for k := range sc.vars {
+			known = append(known, k)
+		}
+		sort.Strings(known)
+		e.at(at, "when.vars: undefined variable %q%s: define it under vars:, empty where the check is to be skipped", name, didYouMean(name, known, strconv.Quote))
+	}
+	return out
+}
+
+// waitingFor returns the scope in which the empty ones of names count as
+// variables still to be set, as a host's own are: a value that mentions
+// one is decoded only once it is set, so that an empty port is not
+// reported as a bad number in a check that will be skipped.
+func (sc scope) waitingFor(names []string) scope {
+	var empty []string
+	for _, n := range names {
+		if strings.TrimSpace(sc.vars[n]) == "" {
+			empty = append(empty, n)
+		}
+	}
+	if len(empty) == 0 {
+		return sc
+	}
+	out := scope{vars: map[string]string{}, facts: sc.facts, later: map[string]bool{}}
+	for k, v := range sc.vars {
+		out.vars[k] = v
+	}
+	for k := range sc.later {
+		out.later[k] = true
+	}
+	for _, n := range empty {
+		delete(out.vars, n)
+		out.later[n] = true
+	}
+	return out
+}
+
+// unsetVar returns the first of w.Vars that is empty in vars, or "".
+func (w When) unsetVar(vars map[string]string) string {
+	for _, name := range w.Vars {
+		if strings.TrimSpace(vars[name]) == "" {
+			return name
+		}
+	}
+	return ""
 }
 
 // expandText substitutes variables in a title or hint, so that "Ping

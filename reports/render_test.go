@@ -76,19 +76,25 @@ func twoPlaybooks() *Report {
 	return r
 }
 
+type goldenCase struct {
+	name   string
+	report *Report
+	format string
+	opts   Options
+}
+
 func TestRenderGolden(t *testing.T) {
-	cases := []struct {
-		name   string
-		report *Report
-		format string
-		opts   Options
-	}{
+	cases := []goldenCase{
 		{"single", singleHost(), "text", Options{}},
 		{"single_color", singleHost(), "text", Options{Color: true}},
 		{"single", singleHost(), "json", Options{}},
 		{"sweep", sweep(), "text", Options{}},
 		{"two_playbooks", twoPlaybooks(), "text", Options{}},
 		{"sweep", sweep(), "json", Options{}},
+	}
+	// The formats for tickets and machines, on a single host and a sweep.
+	for _, format := range []string{"markdown", "html", "junit", "prometheus"} {
+		cases = append(cases, goldenCase{"single", singleHost(), format, Options{}}, goldenCase{"sweep", sweep(), format, Options{}})
 	}
 	for _, c := range cases {
 		t.Run(c.name+"."+c.format, func(t *testing.T) {
@@ -191,7 +197,10 @@ func TestReadRejects(t *testing.T) {
 }
 
 func TestForFile(t *testing.T) {
-	for path, want := range map[string]string{"a.json": "json", "dir/report.TXT": "text"} {
+	for path, want := range map[string]string{
+		"a.json": "json", "dir/report.TXT": "text", "t.md": "markdown", "t.html": "html",
+		"t.htm": "html", "t.xml": "junit", "node.prom": "prometheus",
+	} {
 		r, err := ForFile(path)
 		if err != nil || r.Name != want {
 			t.Errorf("ForFile(%q) = %q, %v; want %q", path, r.Name, err, want)

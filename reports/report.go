@@ -24,6 +24,15 @@ type Report struct {
 	Playbooks []PlaybookRef `json:"playbooks"`
 	Hosts     []Host        `json:"hosts"`
 	Summary   Summary       `json:"summary"`
+	// Redactions counts, per rule, the secrets replaced before the report
+	// was written (see Redactor).
+	Redactions map[string]int `json:"redactions,omitempty"`
+	// Anonymized counts the names and addresses --anonymize replaced, per
+	// kind: hostname, ip, mac, user. Present only on an anonymized report.
+	Anonymized map[string]int `json:"anonymized,omitempty"`
+
+	// redacted is set by Redactor.Redact; a bundle is written only then.
+	redacted bool
 }
 
 // Tool names the program that wrote the report.
@@ -45,6 +54,9 @@ type Host struct {
 	Status diag.Status `json:"status"`
 	// Error says why the host could not be checked at all, if so.
 	Error string `json:"error,omitempty"`
+	// ErrorKind names the reason in one word, for machines and summaries:
+	// refused, timeout, auth, host-key-changed, host-timeout...
+	ErrorKind string `json:"error_kind,omitempty"`
 	// Hint says what to try when the host could not be checked.
 	Hint    string     `json:"hint,omitempty"`
 	Facts   diag.Facts `json:"facts"`
@@ -64,6 +76,10 @@ type Result struct {
 	Hint       string         `json:"hint,omitempty"`
 	Evidence   string         `json:"evidence,omitempty"`
 	DurationMS float64        `json:"duration_ms"`
+	// Files are what a collect check gathered. They go into a support
+	// bundle only, never into a rendered report, so a saved JSON report
+	// does not carry them.
+	Files []diag.Attachment `json:"-"`
 }
 
 // Summary counts verdicts over every host.
@@ -90,6 +106,7 @@ func FromDiag(r diag.Result, playbook string) Result {
 		Observed:   r.Observed,
 		Hint:       r.Hint,
 		Evidence:   r.Evidence,
+		Files:      r.Files,
 		DurationMS: math.Round(float64(r.Duration.Microseconds())/100) / 10,
 	}
 }
@@ -103,18 +120,7 @@ func (r *Report) Finish(finished time.Time) {
 		h.Status = hostStatus(h)
 		s.Status = diag.Worst(s.Status, h.Status)
 		for _, res := range h.Results {
-			switch res.Status {
-			case diag.Pass:
-				s.Pass++
-			case diag.Warn:
-				s.Warn++
-			case diag.Fail:
-				s.Fail++
-			case diag.Error:
-				s.Error++
-			case diag.Skip:
-				s.Skip++
-			}
+			countInto(&s, res.Status)
 		}
 	}
 	if s.Status == "" || s.Status == diag.Skip {
@@ -153,6 +159,11 @@ func Read(rd io.Reader) (*Report, error) {
 			return nil, fmt.Errorf("%w: the file is empty or cut short", ErrInvalid)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	// Two reports run together, or a report with junk after it, is not
+	// one report: say so rather than read the first and drop the rest.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: unexpected data after the report at byte %d", ErrInvalid, dec.InputOffset())
 	}
 	if r.Schema != Schema {
 		if r.Schema == "" {

@@ -141,10 +141,21 @@ func (t *textWriter) summaryLine(r *Report) string {
 	if r.Ticket != "" {
 		line += " · ticket " + r.Ticket
 	}
+	if n := redactionCount(r); n > 0 {
+		line += fmt.Sprintf(" · %d %s redacted", n, plural(n, "secret"))
+	}
 	if d := r.Finished.Sub(r.Started); d > 0 {
 		line += " · " + roundDuration(d).String()
 	}
 	return line
+}
+
+func redactionCount(r *Report) int {
+	n := 0
+	for _, v := range r.Redactions {
+		n += v
+	}
+	return n
 }
 
 func countHostErrors(r *Report) int {

@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"github.com/triage-dev/triage/diag"
 	"github.com/triage-dev/triage/playbooks"
 	"github.com/triage-dev/triage/remote"
 	"github.com/triage-dev/triage/reports"
@@ -60,42 +57,15 @@ func runRemote(ctx context.Context, opts *runOptions, hosts []string, pbs []*pla
 	}
 	defer dialer.Close()
 
-	out := make([]reports.Host, len(hosts))
-	sem := make(chan struct{}, maxParallelHosts)
-	var wg sync.WaitGroup
+	hr := &hostRunner{
+		sel: sel, checkParallel: opts.Parallel, checkTimeout: opts.Timeout, hostTimeout: opts.HostTimeout,
+		now: now, dialer: dialer,
+	}
+	jobs := make([]hostJob, len(hosts))
 	for i, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			out[i] = checkHost(ctx, opts, dialer, h, pbs, sel, now)
-		}()
+		jobs[i] = hostJob{Spec: h, Playbooks: pbs}
 	}
-	wg.Wait()
-	return out, nil
-}
-
-// checkHost connects to one host and runs the playbooks there, all within
-// the per-host deadline, so one hanging host cannot hold up the run.
-func checkHost(ctx context.Context, opts *runOptions, dialer *remote.Dialer, spec string, pbs []*playbooks.Playbook, sel playbooks.Selection, now func() time.Time) reports.Host {
-	ctx, cancel := context.WithTimeout(ctx, opts.HostTimeout)
-	defer cancel()
-	t, err := dialer.Dial(ctx, spec)
-	if err != nil {
-		h := reports.Host{Target: spec, Status: diag.Error, Error: err.Error()}
-		var ce *remote.ConnectError
-		if errors.As(err, &ce) {
-			h.Target = ce.Host
-			if ce.Via == "" {
-				h.Error = trimHost(err.Error(), ce.Host)
-			}
-			h.Hint = ce.Hint()
-		}
-		return h
-	}
-	defer t.Close()
-	return runHost(ctx, opts, t, pbs, sel, now)
+	return hr.runAll(ctx, jobs, maxParallelHosts), nil
 }
 
 // trimHost drops the "host: " prefix of a message already shown under the host.

@@ -28,6 +28,11 @@ type runOptions struct {
 	Timeout   time.Duration
 	Ticket    string
 
+	// A support bundle, and what is redacted from it and the reports.
+	Bundle    string
+	Redact    []string
+	Anonymize bool
+
 	// Remote hosts (-H) and how to reach them.
 	Hosts         []string
 	SSH           remote.Options
@@ -51,8 +56,12 @@ A PLAYBOOK is a path to a YAML file or the name of a built-in playbook
 (see 'triage playbook list'); with none, the built-in "standard" runs.
 The report goes to stdout in the format of -o; --report writes it to
 files too, in the format their extension names, so it can be attached
-to a ticket. Ctrl-C stops the checks in flight, marks them cancelled and
-still writes the report.
+to a ticket; --bundle writes a support bundle (.tar.gz) with the report,
+every check's evidence and what collect checks gathered. Passwords,
+tokens, keys and connection strings are redacted from all of it;
+--anonymize also replaces host names, addresses and user names. Ctrl-C
+stops the checks in flight, marks them cancelled and still writes the
+report.
 
 Exit codes: 0 all passed, 1 worst was a warning, 2 a check failed,
 3 something could not be checked, 64 bad usage, 65 invalid playbook.`,
@@ -60,6 +69,7 @@ Exit codes: 0 all passed, 1 worst was a warning, 2 a check failed,
   triage run disk connectivity -o json
   triage run ./vpn.yaml --var gateway=vpn.example.com --report ticket-1234.json
   triage run standard --tags disk --report out.txt --report out.json
+  triage run vpn --ticket INC-1234 --report INC-1234.html --bundle INC-1234.tar.gz
   triage run vpn -H alice@10.2.3.4
   triage run disk -H web1,web2 -H db1:2222 --host-key-policy accept-new`,
 		ValidArgsFunction: completePlaybooks,
@@ -73,13 +83,15 @@ Exit codes: 0 all passed, 1 worst was a warning, 2 a check failed,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.Format, "format", "o", "text", "report format on stdout: "+strings.Join(reports.Formats(), ", "))
-	f.StringArrayVar(&opts.Reports, "report", nil, "also write the report to `FILE`, format from its extension (.json .txt); repeatable")
+	f.StringArrayVar(&opts.Reports, "report", nil, "also write the report to `FILE`, format from its extension ("+strings.Join(reports.Extensions(), " ")+"); repeatable")
 	f.StringArrayVar(&opts.Vars, "var", nil, "set a playbook variable, as `NAME=VALUE`; repeatable")
 	f.StringSliceVar(&opts.Tags, "tags", nil, "run only checks with one of these `TAGS` (comma-separated)")
 	f.StringSliceVar(&opts.Only, "only", nil, "run only the checks with these `IDS` (comma-separated)")
 	f.IntVar(&opts.Parallel, "parallel", diag.DefaultParallel, "how many checks run at once")
 	f.DurationVar(&opts.Timeout, "check-timeout", diag.DefaultCheckTimeout, "time limit for a check that sets no timeout of its own")
 	f.StringVar(&opts.Ticket, "ticket", "", "stamp the report with a ticket `ID`")
+	addRedactFlags(f, &opts.Redact, &opts.Anonymize)
+	f.StringVar(&opts.Bundle, "bundle", "", "write a support bundle to `FILE.tar.gz`: reports, evidence and collected files, redacted")
 	addSSHFlags(f, opts)
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return reports.Formats(), cobra.ShellCompDirectiveNoFileComp
@@ -109,6 +121,12 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	if opts.Parallel < 1 {
 		return usageErrorf("", "--parallel must be at least 1, got %d", opts.Parallel)
 	}
+	if err := checkBundlePath(opts.Bundle); err != nil {
+		return err
+	}
+	if err := checkRedactFlags(opts.Redact); err != nil {
+		return err
+	}
 	vars, err := parseVars(opts.Vars)
 	if err != nil {
 		return err
@@ -120,6 +138,10 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	sel := playbooks.Selection{Tags: opts.Tags, Only: opts.Only}
 	if err := sel.Check(pbs); err != nil {
 		return usageErrorf("'triage playbook show NAME' lists a playbook's checks", "%v", err)
+	}
+	redactor, err := newRedactor(opts.Redact, pbs, opts.Anonymize)
+	if err != nil {
+		return err
 	}
 
 	now := opts.Now
@@ -142,6 +164,8 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		rep.Hosts = append(rep.Hosts, results...)
 	}
 	rep.Finish(now())
+	// Nothing is rendered or written before the secrets are out.
+	redactor.Redact(rep)
 
 	if ctx.Err() != nil {
 		opts.io.warnf("interrupted: unfinished checks are reported as cancelled")
@@ -150,6 +174,9 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		return &exitCodeError{code: exitError, err: fmt.Errorf("writing the report: %w", err)}
 	}
 	if err := writeReports(opts.io, opts.Reports, rep); err != nil {
+		return err
+	}
+	if err := writeBundle(opts.io, opts.Bundle, rep); err != nil {
 		return err
 	}
 	if code := statusExit(rep.Summary.Status); code != exitPass {

@@ -5,6 +5,7 @@
 package kinds
 
 import (
+	_ "github.com/triage-dev/triage/diag/collectcheck"
 	_ "github.com/triage-dev/triage/diag/netcheck"
 	_ "github.com/triage-dev/triage/diag/pkgcheck"
 	_ "github.com/triage-dev/triage/diag/syscheck"
