@@ -543,3 +543,21 @@ func TestWindowsTargetSkips(t *testing.T) {
 		t.Errorf("tcp check on Windows: %s %q, want it to run", res[1].Status, res[1].Message)
 	}
 }
+
+func TestReadFileTail(t *testing.T) {
+	e := newEnv(t)
+	tg := e.mustDial(e.server(sshtest.Options{}))
+	path := filepath.Join(t.TempDir(), "log")
+	os.WriteFile(path, []byte("line1\nline2\nline3\n"), 0o644)
+	data, truncated, err := tg.ReadFileTail(context.Background(), path, 6)
+	if err != nil || string(data) != "line3\n" || !truncated {
+		t.Errorf("tail: %q %v %v", data, truncated, err)
+	}
+	data, truncated, err = tg.ReadFileTail(context.Background(), path, 100)
+	if err != nil || len(data) != 18 || truncated {
+		t.Errorf("whole: %q %v %v", data, truncated, err)
+	}
+	if _, _, err := tg.ReadFileTail(context.Background(), path+".missing", 10); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+}

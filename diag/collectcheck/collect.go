@@ -168,7 +168,12 @@ func (c *Collect) result(data []byte, cut bool, defName, what string, whole int6
 // it has one, whole when it is small, and with tail -c otherwise.
 func readTail(ctx context.Context, t diag.Target, path string, max, size int64) ([]byte, bool, error) {
 	if ft, ok := t.(diag.FileTailer); ok {
-		return ft.ReadFileTail(ctx, path, max)
+		data, truncated, err := ft.ReadFileTail(ctx, path, max)
+		if !errors.Is(err, diag.ErrUnsupported) {
+			return data, truncated, err
+		}
+		// The target can seek in some places only (a server without
+		// SFTP): read the end another way.
 	}
 	if size <= max {
 		return t.ReadFile(ctx, path, max)
