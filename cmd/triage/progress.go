@@ -23,7 +23,11 @@ func (p *progress) done(r diag.Result) {
 		return
 	}
 	p.n++
-	fmt.Fprintf(p.io.Err, "\r\x1b[Ktriage: %d/%d checks done (%s)", p.n, p.total, r.ID)
+	if p.total > 0 {
+		fmt.Fprintf(p.io.Err, "\r\x1b[Ktriage: %d/%d checks done (%s)", p.n, p.total, r.ID)
+		return
+	}
+	fmt.Fprintf(p.io.Err, "\r\x1b[Ktriage: %d checks done (%s)", p.n, r.ID)
 }
 
 func (p *progress) finish() {

@@ -185,37 +185,14 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	return nil
 }
 
-// runHost runs the playbooks on one target and reports what it found.
+// runHost runs the playbooks on this machine (or a test's target) and
+// reports what it found, with a progress line on a terminal.
 func runHost(ctx context.Context, opts *runOptions, t diag.Target, pbs []*playbooks.Playbook, sel playbooks.Selection, now func() time.Time) reports.Host {
-	host := reports.Host{Target: t.Name()}
-	facts, err := t.Facts(ctx)
-	if err != nil {
-		host.Error = err.Error()
-		return host
-	}
-	host.Facts = facts
-	var checks []diag.Check
-	var owner []string // the playbook of each check
-	for _, pb := range pbs {
-		planned := pb.Plan(facts, sel)
-		checks = append(checks, planned...)
-		for range planned {
-			owner = append(owner, pb.Name)
-		}
-	}
-	p := newProgress(opts.io, len(checks))
-	runner := &diag.Runner{Parallel: opts.Parallel, Timeout: opts.Timeout, Now: now, Done: p.done}
-	results := runner.Run(ctx, t, checks)
+	p := newProgress(opts.io, 0)
+	hr := &hostRunner{sel: sel, checkParallel: opts.Parallel, checkTimeout: opts.Timeout, now: now, checkDone: p.done}
+	h := hr.checkTarget(ctx, t, hostJob{Playbooks: pbs})
 	p.finish()
-	single := len(pbs) == 1
-	for i, r := range results {
-		pbName := owner[i]
-		if single {
-			pbName = "" // one playbook: the report header says which
-		}
-		host.Results = append(host.Results, reports.FromDiag(r, pbName))
-	}
-	return host
+	return h
 }
 
 func newReport(pbs []*playbooks.Playbook, started time.Time, ticket string) *reports.Report {
