@@ -27,6 +27,9 @@ type Result struct {
 	// a configuration file, a command's output). Reports never show them;
 	// the bundle holds them, after redaction.
 	Files []Attachment
+	// Thresholds are the limits an observed value was judged against,
+	// by observed key, for monitoring systems that graph them.
+	Thresholds map[string]Threshold
 
 	Severity Severity
 	Duration time.Duration
@@ -74,4 +77,24 @@ func (f fixed) Run(context.Context, Target) Result { return Result(f) }
 // observed values, rounded to microseconds so reports stay readable.
 func Milliseconds(d time.Duration) float64 {
 	return float64(d.Microseconds()) / 1000
+}
+
+// Threshold is a warning and a critical limit in the range notation of
+// the Monitoring Plugins guidelines: "85" alerts above 85, "10:" below 10,
+// "" means no limit.
+type Threshold struct {
+	Warn string `json:"warn,omitempty"`
+	Crit string `json:"crit,omitempty"`
+}
+
+// WithThreshold returns r with the limits of an observed value recorded.
+func (r Result) WithThreshold(key string, t Threshold) Result {
+	if t.Warn == "" && t.Crit == "" {
+		return r
+	}
+	if r.Thresholds == nil {
+		r.Thresholds = map[string]Threshold{}
+	}
+	r.Thresholds[key] = t
+	return r
 }

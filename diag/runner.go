@@ -71,7 +71,7 @@ func (r *Runner) Run(ctx context.Context, t Target, checks []Check) []Result {
 		}
 		if ctx.Err() != nil {
 			// Not started: say so, without running it.
-			results[i] = r.finish(checks[i], cancelled(), 0)
+			results[i] = r.finish(checks[i], cancelledBy(ctx), 0)
 			r.report(&doneMu, results[i])
 			continue
 		}
@@ -162,7 +162,7 @@ func (r *Runner) runOne(parent context.Context, t Target, c Check) (res Result) 
 
 func overrideEnded(parent context.Context, res Result, timeout time.Duration) Result {
 	if parent.Err() != nil {
-		c := cancelled()
+		c := cancelledBy(parent)
 		c.Observed, c.Evidence = res.Observed, res.Evidence
 		return c
 	}
@@ -170,6 +170,15 @@ func overrideEnded(parent context.Context, res Result, timeout time.Duration) Re
 	res.Message = fmt.Sprintf("timed out after %s", timeout)
 	res.Hint = "the check did not finish in time: raise its timeout: in the playbook, or find out why the target answers slowly"
 	return res
+}
+
+// cancelledBy says why a check did not finish: the run was interrupted,
+// or the run as a whole ran out of time.
+func cancelledBy(ctx context.Context) Result {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return Result{Status: Error, Message: "not finished when the run's time limit was reached", Hint: "the run as a whole has a time limit (--timeout or --host-timeout); raise it, or find the slow check"}
+	}
+	return cancelled()
 }
 
 func cancelled() Result {

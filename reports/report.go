@@ -76,6 +76,8 @@ type Result struct {
 	Hint       string         `json:"hint,omitempty"`
 	Evidence   string         `json:"evidence,omitempty"`
 	DurationMS float64        `json:"duration_ms"`
+	// Thresholds are the limits observed values were judged against.
+	Thresholds map[string]diag.Threshold `json:"thresholds,omitempty"`
 	// Files are what a collect check gathered. They go into a support
 	// bundle only, never into a rendered report, so a saved JSON report
 	// does not carry them.
@@ -108,6 +110,7 @@ func FromDiag(r diag.Result, playbook string) Result {
 		Evidence:   r.Evidence,
 		Files:      r.Files,
 		DurationMS: math.Round(float64(r.Duration.Microseconds())/100) / 10,
+		Thresholds: r.Thresholds,
 	}
 }
 
@@ -171,5 +174,28 @@ func Read(rd io.Reader) (*Report, error) {
 		}
 		return nil, fmt.Errorf("%w: schema %q, this triage reads %q", ErrInvalid, r.Schema, Schema)
 	}
+	if err := r.checkStatuses(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
 	return &r, nil
+}
+
+// checkStatuses rejects a report with a status left out: decoding rejects
+// unknown statuses but cannot see missing ones, and a report read without
+// them would be written back as one that no longer reads.
+func (r *Report) checkStatuses() error {
+	if !r.Summary.Status.Valid() {
+		return errors.New("the summary has no status")
+	}
+	for i, h := range r.Hosts {
+		if !h.Status.Valid() {
+			return fmt.Errorf("host %d (%q) has no status", i+1, h.Target)
+		}
+		for j, res := range h.Results {
+			if !res.Status.Valid() {
+				return fmt.Errorf("result %d (%q) of host %q has no status", j+1, res.ID, h.Target)
+			}
+		}
+	}
+	return nil
 }

@@ -26,6 +26,10 @@ type runOptions struct {
 	Only      []string
 	Parallel  int
 	Timeout   time.Duration
+	// Deadline bounds the whole run (--timeout): what has not finished by
+	// then is reported as not checked, so a monitoring system always gets
+	// an answer in time.
+	Deadline time.Duration
 	Ticket    string
 
 	// A support bundle, and what is redacted from it and the reports.
@@ -89,6 +93,7 @@ Exit codes: 0 all passed, 1 worst was a warning, 2 a check failed,
 	f.StringSliceVar(&opts.Only, "only", nil, "run only the checks with these `IDS` (comma-separated)")
 	f.IntVar(&opts.Parallel, "parallel", diag.DefaultParallel, "how many checks run at once")
 	f.DurationVar(&opts.Timeout, "check-timeout", diag.DefaultCheckTimeout, "time limit for a check that sets no timeout of its own")
+	f.DurationVar(&opts.Deadline, "timeout", 0, "time limit for the whole run: unfinished checks become errors and the report is still printed, in time (for monitoring; 0 means none)")
 	f.StringVar(&opts.Ticket, "ticket", "", "stamp the report with a ticket `ID`")
 	addRedactFlags(f, &opts.Redact, &opts.Anonymize)
 	f.StringVar(&opts.Bundle, "bundle", "", "write a support bundle to `FILE.tar.gz`: reports, evidence and collected files, redacted")
@@ -144,6 +149,18 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		return err
 	}
 
+	if opts.Deadline < 0 {
+		return usageErrorf("", "--timeout must not be negative")
+	}
+	runCtx := ctx
+	if opts.Deadline > 0 {
+		// Leave a moment to render and write: the answer must be in time,
+		// not only the checks.
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, opts.Deadline-min(opts.Deadline/10, 500*time.Millisecond))
+		defer cancel()
+	}
+
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -155,9 +172,9 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		if target == nil {
 			target = diag.NewLocal()
 		}
-		rep.Hosts = append(rep.Hosts, runHost(ctx, opts, target, pbs, sel, now))
+		rep.Hosts = append(rep.Hosts, runHost(runCtx, opts, target, pbs, sel, now))
 	} else {
-		results, err := runRemote(ctx, opts, hosts, pbs, sel, now)
+		results, err := runRemote(runCtx, opts, hosts, pbs, sel, now)
 		if err != nil {
 			return err
 		}
@@ -167,8 +184,11 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	// Nothing is rendered or written before the secrets are out.
 	redactor.Redact(rep)
 
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		opts.io.warnf("interrupted: unfinished checks are reported as cancelled")
+	case runCtx.Err() != nil:
+		opts.io.warnf("the run reached its --timeout of %s: unfinished checks are reported as not checked", opts.Deadline)
 	}
 	if err := renderer.Render(opts.io.Out, rep, reports.Options{Color: opts.io.color()}); err != nil {
 		return &exitCodeError{code: exitError, err: fmt.Errorf("writing the report: %w", err)}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/triage-dev/triage/diag"
@@ -28,7 +29,7 @@ type Disk struct {
 	// Path has no default value in the struct so that Validate can tell
 	// "path: /" written next to "all: true" from nothing written; Run
 	// reads an empty Path as "/".
-	Path          string       `yaml:"path" doc:"a path on the filesystem to check (default /); not together with all"`
+	Path          string       `yaml:"path" doc:"a path on the filesystem to check (default /); ~ stands for the home folder of the user triage runs as; not together with all"`
 	All           bool         `yaml:"all" doc:"check every local filesystem instead of one path (Linux): pseudo, memory, read-only image, network and FUSE filesystems are left out, bind mounts are measured once"`
 	WarnUsed      diag.Percent `yaml:"warn_used" doc:"warn when this share of the space is used (default 85%)"`
 	FailUsed      diag.Percent `yaml:"fail_used" doc:"fail when this share of the space is used (default 95%)"`
@@ -60,12 +61,33 @@ func (d *Disk) Run(ctx context.Context, t diag.Target) diag.Result {
 	if d.All {
 		return d.runAll(ctx, t)
 	}
-	path := d.path()
+	path, err := expandHome(ctx, t, d.path())
+	if err != nil {
+		return diag.Resultf(diag.Error, "cannot find the home folder for %s on %s: %v", d.path(), t.Name(), err).With("path", d.path()).
+			WithHint("the target did not say where the home folder is; give the folder's full path instead of ~")
+	}
 	u, err := t.DiskUsage(ctx, path)
 	if err != nil {
 		return diskError(t, path, err)
 	}
 	return d.judge(path, u)
+}
+
+// expandHome replaces a leading ~ with the home folder of the user triage
+// runs as on the target, which the target must be able to tell.
+func expandHome(ctx context.Context, t diag.Target, path string) (string, error) {
+	if path != "~" && !strings.HasPrefix(path, "~/") && !strings.HasPrefix(path, `~\`) {
+		return path, nil
+	}
+	h, ok := t.(diag.HomeDirer)
+	if !ok {
+		return "", fmt.Errorf("%w: the target does not report its home folder", diag.ErrUnsupported)
+	}
+	home, err := h.HomeDir(ctx)
+	if err != nil {
+		return "", err
+	}
+	return home + path[1:], nil
 }
 
 func diskError(t diag.Target, path string, err error) diag.Result {
@@ -131,6 +153,14 @@ func usageObserved(path string, u diag.DiskUsage) map[string]any {
 func (d *Disk) judge(path string, u diag.DiskUsage) diag.Result {
 	v := d.assess(path, u)
 	r := diag.Result{Status: v.status, Observed: usageObserved(path, u), Message: v.summary}
+	r = r.WithThreshold("used_percent", diag.Threshold{Warn: pctNumber(d.WarnUsed), Crit: pctNumber(d.FailUsed)})
+	if d.MaxInodesUsed > 0 && u.Files > 0 {
+		r = r.WithThreshold("inodes_used_percent", diag.Threshold{Crit: pctNumber(d.MaxInodesUsed)})
+	}
+	if d.MinFree > 0 {
+		// Below min_free is critical: the range "N:" alerts under N.
+		r = r.WithThreshold("free_bytes", diag.Threshold{Crit: strconv.FormatUint(uint64(d.MinFree), 10) + ":"})
+	}
 	if v.status == diag.Pass {
 		return r
 	}
@@ -300,3 +330,8 @@ func pluralize(n int, one, many string) string {
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
+
+// pctNumber writes a percentage as a plain number, for thresholds.
+func pctNumber(p diag.Percent) string {
+	return strconv.FormatFloat(float64(p), 'f', -1, 64)
+}
