@@ -30,7 +30,7 @@ type runOptions struct {
 	// then is reported as not checked, so a monitoring system always gets
 	// an answer in time.
 	Deadline time.Duration
-	Ticket    string
+	Ticket   string
 
 	// A support bundle, and what is redacted from it and the reports.
 	Bundle    string
