@@ -1,10 +1,9 @@
-//go:build unix && !linux
+//go:build unix && !linux && !darwin
 
 package diag
 
 import (
 	"context"
-	"runtime"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,8 +12,5 @@ func platformFacts(ctx context.Context, f *Facts) {
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {
 		f.Kernel = unix.ByteSliceToString(u.Release[:])
-	}
-	if runtime.GOOS == "darwin" {
-		f.Distro = "macos"
 	}
 }

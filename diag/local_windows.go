@@ -8,6 +8,7 @@ import (
 	"io/fs"
 
 	"golang.org/x/sys/windows"
+	"golang.org/x/sys/windows/registry"
 )
 
 func diskUsage(path string) (DiskUsage, error) {
@@ -29,4 +30,16 @@ func platformFacts(ctx context.Context, f *Facts) {
 	f.Kernel = fmt.Sprintf("%d.%d.%d", v.MajorVersion, v.MinorVersion, v.BuildNumber)
 	f.Distro = "windows"
 	f.DistroVersion = fmt.Sprintf("%d.%d", v.MajorVersion, v.MinorVersion)
+	var product, display string
+	if k, err := registry.OpenKey(registry.LOCAL_MACHINE, `SOFTWARE\Microsoft\Windows NT\CurrentVersion`, registry.QUERY_VALUE); err == nil {
+		product, _, _ = k.GetStringValue("ProductName")
+		if display, _, _ = k.GetStringValue("DisplayVersion"); display == "" {
+			display, _, _ = k.GetStringValue("ReleaseId")
+		}
+		k.Close()
+	}
+	f.PrettyName = WindowsPrettyName(product, display, v.BuildNumber)
+	if as, err := adapters(); err == nil {
+		f.Gateway = adapterGateway(as)
+	}
 }

@@ -697,7 +697,7 @@ var loadErrorCases = []loadCase{
 			"    when: {oss: [linux]}",
 			"    disk: {}",
 		),
-		want: []string{`p.yaml:3:12: when: unknown condition "oss" (did you mean "os"?); use os or distro`},
+		want: []string{`p.yaml:3:12: when: unknown condition "oss" (did you mean "os"?); use os, distro or vars`},
 	},
 	{
 		name: "when a scalar",

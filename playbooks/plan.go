@@ -104,10 +104,13 @@ func (pb *Playbook) PlanHost(facts diag.Facts, hostVars map[string]string, sel S
 			}
 			dc.Hint, _, _ = sc.expand(c.rawHint)
 		}
-		switch {
+		switch unset := c.When.unsetVar(vars); {
 		case !c.When.matches(facts):
 			dc.Checker = diag.Fixed(diag.Resultf(diag.Skip, "%s", c.When.skipReason(facts)))
-		case c.deferred || perHost:
+		case unset != "":
+			dc.Checker = diag.Fixed(diag.Resultf(diag.Skip, "not set up: the variable %s is empty", unset).
+				WithHint("set it in the playbook's vars: or with --var %s=VALUE to run this check", unset))
+		case c.deferred || perHost || c.unsetVar != "":
 			dc.Checker = c.bind(vars, facts)
 		default:
 			dc.Checker = c.checker

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -42,6 +43,9 @@ func TestEncryptedKeyAsksOnce(t *testing.T) {
 	s2.WriteKnownHosts(t, e.knownHosts)
 	p := &answers{replies: []string{"wrong", "correct horse"}}
 	e.opts.Prompter = p
+	// Decrypting a key is slow under the race detector on a busy machine,
+	// and it happens inside the handshake.
+	e.opts.ConnectTimeout = time.Minute
 	d, err := NewDialer(e.opts)
 	if err != nil {
 		t.Fatal(err)

@@ -318,6 +318,8 @@ func (e *ConnectError) Hint() string {
 		return "the host is down, or a firewall drops the connection: check the address and the network path"
 	case ErrHandshakeTimeout:
 		return "something answers on that port but is not a working SSH server (an overloaded sshd, or another service)"
+	case ErrHandshake:
+		return "the server broke off the SSH handshake: it may be refusing connections for now (sshd's MaxStartups), blocking this client, or not be an SSH server; its logs say which"
 	case ErrAuth:
 		return "check the user (-l or user@host) and the key (-i, ssh-agent, IdentityFile); 'ssh -v' shows which keys are offered"
 	case ErrConfig:

@@ -84,15 +84,25 @@ func (e *HostKeyError) Hint() string {
 // parallel connections record new keys one at a time.
 type hostKeys struct {
 	mu sync.Mutex // serialises reads and writes of known_hosts within this process
+
+	// parsed keeps the known_hosts files as last read, by their paths: a
+	// sweep's hosts share the files, and parsing them once per host made
+	// a sweep's cost grow with hosts x known hosts. An entry is used only
+	// while every file has the size and modification time it had when
+	// read, so keys recorded since, by this process or another, are seen.
+	parsed map[string]parsedKnownHosts
+}
+
+type parsedKnownHosts struct {
+	stamp string
+	db    *knownhosts.HostKeyDB
 }
 
 // callback returns the HostKeyCallback for one host, and the host key
 // algorithms to ask for. Asking only for the algorithms of keys already
 // known makes the server present the key we can check, when it has several.
 func (hk *hostKeys) callback(hc HostConfig, policy HostKeyPolicy) (ssh.HostKeyCallback, []string, error) {
-	hk.mu.Lock()
-	db, err := openKnownHosts(hc.KnownHostsFiles)
-	hk.mu.Unlock()
+	db, err := hk.open(hc.KnownHostsFiles)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -176,17 +186,60 @@ func (hk *hostKeys) record(hc HostConfig, file, hostname string, remote net.Addr
 	return f.Sync()
 }
 
+// open returns the known_hosts files parsed, reading them again only when
+// one of them has changed since the last time.
+func (hk *hostKeys) open(files []string) (*knownhosts.HostKeyDB, error) {
+	hk.mu.Lock()
+	defer hk.mu.Unlock()
+	existing, stamp, err := statKnownHosts(files)
+	if err != nil {
+		return nil, err
+	}
+	key := strings.Join(files, "\x00")
+	if p, ok := hk.parsed[key]; ok && p.stamp == stamp {
+		return p.db, nil
+	}
+	db, err := parseKnownHosts(existing)
+	if err != nil {
+		return nil, err
+	}
+	if hk.parsed == nil {
+		hk.parsed = map[string]parsedKnownHosts{}
+	}
+	hk.parsed[key] = parsedKnownHosts{stamp: stamp, db: db}
+	return db, nil
+}
+
+// statKnownHosts returns the known_hosts files that exist, and a stamp of
+// their sizes and modification times that changes when any of them does.
+func statKnownHosts(files []string) (existing []string, stamp string, err error) {
+	var b strings.Builder
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			b.WriteString("-\x00")
+			continue
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("cannot read known_hosts %s: %w", f, unwrapPath(err))
+		}
+		existing = append(existing, f)
+		fmt.Fprintf(&b, "%d %d\x00", st.Size(), st.ModTime().UnixNano())
+	}
+	return existing, b.String(), nil
+}
+
 // openKnownHosts reads the known_hosts files that exist; missing ones are
 // simply empty, as for OpenSSH.
 func openKnownHosts(files []string) (*knownhosts.HostKeyDB, error) {
-	var existing []string
-	for _, f := range files {
-		if _, err := os.Stat(f); err == nil {
-			existing = append(existing, f)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("cannot read known_hosts %s: %w", f, unwrapPath(err))
-		}
+	existing, _, err := statKnownHosts(files)
+	if err != nil {
+		return nil, err
 	}
+	return parseKnownHosts(existing)
+}
+
+func parseKnownHosts(existing []string) (*knownhosts.HostKeyDB, error) {
 	db, err := knownhosts.NewDB(existing...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read known_hosts: %w", err)

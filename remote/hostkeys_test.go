@@ -106,6 +106,41 @@ func TestHostKeyKnownChangedUnknown(t *testing.T) {
 	}
 }
 
+// A sweep parses known_hosts once, not once per host, yet a key that
+// another process records meanwhile is seen by the next connection.
+func TestHostKeyFilesReadAgainOnlyWhenChanged(t *testing.T) {
+	first, second := edKey(t), edKey(t)
+	kh := knownHostsWith(t, "[127.0.0.1]:2222 "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(first))))
+	hk := &hostKeys{}
+	db1, err := hk.open([]string{kh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db2, _ := hk.open([]string{kh}); db2 != db1 {
+		t.Error("known_hosts parsed again although it did not change")
+	}
+
+	f, err := os.OpenFile(kh, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "[127.0.0.1]:2223 %s", ssh.MarshalAuthorizedKey(second))
+	f.Close()
+	cb, algos, err := hk.callback(hostConf(kh, 2223), Strict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(algos) == 0 {
+		t.Error("a key added to known_hosts after the first read is not known")
+	}
+	if err := cb("[127.0.0.1]:2223", loopback, second); err != nil {
+		t.Errorf("key added after the first read refused: %v", err)
+	}
+	if err := cb("[127.0.0.1]:2223", loopback, first); err == nil {
+		t.Error("a changed key accepted")
+	}
+}
+
 func TestHostKeyAcceptNew(t *testing.T) {
 	kh := filepath.Join(t.TempDir(), "sub", "known_hosts") // missing folder and file
 	hk := &hostKeys{}

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseDFP(t *testing.T) {
@@ -107,5 +108,33 @@ func FuzzParseGetent(f *testing.F) {
 	f.Add("PTR", []byte("127.0.0.1 localhost\n"))
 	f.Fuzz(func(t *testing.T, qtype string, out []byte) {
 		ParseGetent(qtype, out)
+	})
+}
+
+// FuzzParseGNUStat feeds the stat fallback (no SFTP) arbitrary output: an
+// error or a FileInfo for the path asked about, never a panic.
+func FuzzParseGNUStat(f *testing.F) {
+	f.Add([]byte("13 81a4 1700000000 1000 1000\n"))
+	f.Add([]byte("4096 41ed 1700000000 0 0\n"))
+	f.Add([]byte("-1 ffffffff -9223372036854775808 -1 -1\n"))
+	f.Add([]byte("stat: cannot stat 'x': No such file or directory\n"))
+	f.Fuzz(func(t *testing.T, out []byte) {
+		fi, err := parseGNUStat("/p", out)
+		if err == nil && fi.Path != "/p" {
+			t.Fatalf("path %q, want /p", fi.Path)
+		}
+	})
+}
+
+// FuzzParseEpoch feeds the clock check's date +%s.%N reading arbitrary text.
+func FuzzParseEpoch(f *testing.F) {
+	for _, s := range []string{"1700000000.123456789", "1700000000.%N", "1700000000", "-5.000000001", "x.1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_, precision, err := parseEpoch(s)
+		if err == nil && precision != 0 && precision != time.Second {
+			t.Fatalf("precision %v", precision)
+		}
 	})
 }

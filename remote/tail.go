@@ -19,6 +19,9 @@ func (t *Target) ReadFileTail(ctx context.Context, path string, limit int64) ([]
 		limit = diag.DefaultMaxOutput
 	}
 	sc, err := t.sftpClient(ctx)
+	if ctx.Err() != nil {
+		return nil, false, ctx.Err()
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("seeking in files needs SFTP: %w", diag.ErrUnsupported)
 	}

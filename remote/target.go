@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,10 +37,14 @@ type Target struct {
 
 	sessions chan struct{} // semaphore of session channels
 
-	sftpMu   sync.Mutex
-	sftp     *sftp.Client
-	sftpErr  error
-	sftpDone bool
+	sftpOnce  sync.Once
+	sftpReady chan struct{} // closed when sftp and sftpErr are set
+	sftpMu    sync.Mutex
+	sftp      *sftp.Client
+	sftpErr   error
+
+	closeOnce sync.Once
+	closed    chan struct{} // closed by Close
 
 	factsOnce sync.Once
 	facts     diag.Facts
@@ -50,7 +55,8 @@ type Target struct {
 var _ diag.Target = (*Target)(nil)
 
 func newTarget(name string, hc HostConfig, c *ssh.Client, jumps []*ssh.Client) *Target {
-	return &Target{name: name, hc: hc, client: c, jumps: jumps, sessions: make(chan struct{}, maxSessions)}
+	return &Target{name: name, hc: hc, client: c, jumps: jumps, sessions: make(chan struct{}, maxSessions),
+		sftpReady: make(chan struct{}), closed: make(chan struct{})}
 }
 
 // Name is user@host:port, with the host as it was typed.
@@ -58,6 +64,7 @@ func (t *Target) Name() string { return t.name }
 
 // Close ends the connection and those to the jump hosts.
 func (t *Target) Close() error {
+	t.closeOnce.Do(func() { close(t.closed) })
 	t.sftpMu.Lock()
 	if t.sftp != nil {
 		t.sftp.Close()
@@ -82,6 +89,19 @@ func (t *Target) acquire(ctx context.Context) error {
 
 func (t *Target) release() { <-t.sessions }
 
+// overflowLimit is how much a command may print beyond its output cap
+// before it is stopped. Up to there the excess is read and dropped, as the
+// local target does, so that a command that prints a little too much still
+// gets to finish and report its exit status; past it the command is
+// presumed runaway (yes, cat of a device) and reading on would only burn
+// the check's time and the network.
+var overflowLimit int64 = 16 << 20
+
+// ErrOutputOverflow is returned by Run, with what was kept of the output,
+// when a command printed more than overflowLimit beyond its cap and was
+// stopped.
+var ErrOutputOverflow = errors.New("printed far more than its output limit and was stopped")
+
 // Run runs argv in an exec channel, quoted for the target's shell.
 func (t *Target) Run(ctx context.Context, c diag.Command) (diag.CommandResult, error) {
 	if len(c.Argv) == 0 || c.Argv[0] == "" {
@@ -104,7 +124,11 @@ func (t *Target) Run(ctx context.Context, c diag.Command) (diag.CommandResult, e
 		return diag.CommandResult{}, fmt.Errorf("opening a session on %s: %w", t.name, err)
 	}
 	defer sess.Close()
-	stdout, stderr := diag.NewCappedBuffer(max), diag.NewCappedBuffer(max)
+	overflow := make(chan struct{})
+	var once sync.Once
+	stopAt := max + overflowLimit
+	stdout := &overflowBuffer{buf: diag.NewCappedBuffer(max), stopAt: stopAt, overflow: overflow, once: &once}
+	stderr := &overflowBuffer{buf: diag.NewCappedBuffer(max), stopAt: stopAt, overflow: overflow, once: &once}
 	sess.Stdout, sess.Stderr = stdout, stderr
 	if err := sess.Start(shellQuote(c.Argv)); err != nil {
 		return diag.CommandResult{}, fmt.Errorf("starting %s on %s: %w", c.Argv[0], t.name, err)
@@ -119,8 +143,15 @@ func (t *Target) Run(ctx context.Context, c diag.Command) (diag.CommandResult, e
 		sess.Signal(ssh.SIGKILL)
 		sess.Close()
 		return diag.CommandResult{}, ctx.Err()
+	case <-overflow:
+		// The copies into the buffers may still be running: what they
+		// hold is taken under their locks.
+		sess.Signal(ssh.SIGKILL)
+		sess.Close()
+		res := diag.CommandResult{Stdout: stdout.snapshot(), Stderr: stderr.snapshot(), Truncated: true, ExitCode: -1}
+		return res, fmt.Errorf("%s on %s %w (%d bytes kept of each stream)", c.Argv[0], t.name, ErrOutputOverflow, max)
 	}
-	res := diag.CommandResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Truncated: stdout.Dropped() || stderr.Dropped()}
+	res := diag.CommandResult{Stdout: stdout.snapshot(), Stderr: stderr.snapshot(), Truncated: stdout.dropped() || stderr.dropped()}
 	var exit *ssh.ExitError
 	var missing *ssh.ExitMissingError
 	switch {
@@ -142,6 +173,40 @@ func (t *Target) Run(ctx context.Context, c diag.Command) (diag.CommandResult, e
 	return res, fmt.Errorf("running %s on %s: %w", c.Argv[0], t.name, err)
 }
 
+// overflowBuffer is a diag.CappedBuffer that counts everything written to
+// it and signals overflow once the total passes stopAt. It is locked
+// because Run may take its contents while the session still writes.
+type overflowBuffer struct {
+	mu       sync.Mutex
+	buf      *diag.CappedBuffer
+	total    int64
+	stopAt   int64
+	overflow chan struct{}
+	once     *sync.Once // shared by stdout and stderr
+}
+
+func (b *overflowBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.total += int64(len(p))
+	if b.total > b.stopAt {
+		b.once.Do(func() { close(b.overflow) })
+	}
+	return b.buf.Write(p)
+}
+
+func (b *overflowBuffer) snapshot() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}
+
+func (b *overflowBuffer) dropped() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Dropped()
+}
+
 func signalNumber(sig string) int {
 	switch sig {
 	case "HUP":
@@ -161,23 +226,54 @@ func signalNumber(sig string) int {
 }
 
 // sftpClient opens the SFTP subsystem once. Its error is kept: a server
-// without SFTP is not asked again on every read.
+// without SFTP is not asked again on every read. The opening runs on its
+// own, since sftp.NewClient takes no context and a server can take as long
+// as it likes to answer: each caller waits for it only until its ctx ends.
+// Callers tell "no SFTP" from "gave up waiting" with sftpUnavailable.
 func (t *Target) sftpClient(ctx context.Context) (*sftp.Client, error) {
+	t.sftpOnce.Do(func() { go t.openSFTP() })
+	select {
+	case <-t.sftpReady:
+		t.sftpMu.Lock()
+		defer t.sftpMu.Unlock()
+		return t.sftp, t.sftpErr
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (t *Target) openSFTP() {
+	defer close(t.sftpReady)
+	var sc *sftp.Client
+	var err error
+	select {
+	case t.sessions <- struct{}{}:
+		// The SFTP session holds its slot for the life of the connection.
+		sc, err = sftp.NewClient(t.client)
+		if err != nil {
+			t.release()
+		}
+	case <-t.closed:
+		err = errors.New("the connection is closed")
+	}
 	t.sftpMu.Lock()
 	defer t.sftpMu.Unlock()
-	if t.sftpDone {
-		return t.sftp, t.sftpErr
+	t.sftp, t.sftpErr = sc, err
+	select {
+	case <-t.closed:
+		// Close came while the client was being opened.
+		if sc != nil {
+			sc.Close()
+		}
+	default:
 	}
-	if err := t.acquire(ctx); err != nil {
-		return nil, err
-	}
-	// The SFTP session holds its slot for the life of the connection.
-	t.sftp, t.sftpErr = sftp.NewClient(t.client)
-	if t.sftpErr != nil {
-		t.release()
-	}
-	t.sftpDone = true
-	return t.sftp, t.sftpErr
+}
+
+// sftpUnavailable reports whether err from sftpClient means the server
+// offers no SFTP (so a command should do instead), rather than that ctx
+// ended while waiting.
+func sftpUnavailable(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() == nil
 }
 
 // ReadFile reads over SFTP, or with cat when the server offers no SFTP.
@@ -186,7 +282,10 @@ func (t *Target) ReadFile(ctx context.Context, path string, limit int64) ([]byte
 		limit = diag.DefaultMaxOutput
 	}
 	sc, err := t.sftpClient(ctx)
-	if err != nil {
+	if ctx.Err() != nil {
+		return nil, false, ctx.Err()
+	}
+	if sftpUnavailable(ctx, err) {
 		diag.Note(ctx, "the server offers no SFTP; files were read with cat")
 		return t.catFile(ctx, path, limit)
 	}
@@ -197,13 +296,25 @@ func (t *Target) ReadFile(ctx context.Context, path string, limit int64) ([]byte
 	}
 	done := make(chan result, 1)
 	go func() {
+		// The size, asked for alongside the open (no extra round trip),
+		// lets a file be read into one buffer of the right size rather
+		// than a growing one: a package database is read per host.
+		size := make(chan int64, 1)
+		go func() {
+			var n int64
+			if fi, err := sc.Stat(path); err == nil && fi.Mode().IsRegular() {
+				n = fi.Size()
+			}
+			size <- n
+		}()
 		f, err := sc.Open(path)
+		sizeHint := <-size
 		if err != nil {
 			done <- result{err: &fs.PathError{Op: "open", Path: path, Err: err}}
 			return
 		}
 		defer f.Close()
-		data, err := io.ReadAll(io.LimitReader(f, limit+1))
+		data, err := readUpTo(f, sizeHint, limit+1)
 		r := result{data: data, err: err}
 		if int64(len(data)) > limit {
 			r.data, r.truncated = data[:limit], true
@@ -216,6 +327,32 @@ func (t *Target) ReadFile(ctx context.Context, path string, limit int64) ([]byte
 	case <-ctx.Done():
 		return nil, false, ctx.Err()
 	}
+}
+
+// readUpTo reads r to its end or to max bytes. sizeHint, the file's size
+// when known, sizes the buffer, so that a file that does not change as it
+// is read takes one allocation; it grows only for a file that does (or
+// for one whose size is unknown, such as those of /proc).
+func readUpTo(r io.Reader, sizeHint, max int64) ([]byte, error) {
+	n := int64(512)
+	if sizeHint > 0 {
+		n = sizeHint + 1 // and one more, to see the end of the file
+	}
+	buf := make([]byte, 0, min(n, max))
+	for int64(len(buf)) < max {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, int(min(int64(cap(buf)), max-int64(len(buf)))))
+		}
+		m, err := r.Read(buf[len(buf):min(int64(cap(buf)), max)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 func (t *Target) catFile(ctx context.Context, path string, limit int64) ([]byte, bool, error) {
@@ -251,7 +388,10 @@ func stderrError(stderr []byte) error {
 // Stat describes a file over SFTP, following symbolic links.
 func (t *Target) Stat(ctx context.Context, path string) (diag.FileInfo, error) {
 	sc, err := t.sftpClient(ctx)
-	if err != nil {
+	if ctx.Err() != nil {
+		return diag.FileInfo{}, ctx.Err()
+	}
+	if sftpUnavailable(ctx, err) {
 		diag.Note(ctx, "the server offers no SFTP; files were examined with stat")
 		return t.statCommand(ctx, path)
 	}
@@ -339,7 +479,11 @@ func unixMode(m uint32) fs.FileMode {
 
 // DiskUsage asks the SFTP server for statvfs@openssh.com, or runs df -Pk.
 func (t *Target) DiskUsage(ctx context.Context, path string) (diag.DiskUsage, error) {
-	if sc, err := t.sftpClient(ctx); err == nil {
+	sc, err := t.sftpClient(ctx)
+	if ctx.Err() != nil {
+		return diag.DiskUsage{}, ctx.Err()
+	}
+	if err == nil {
 		type result struct {
 			st  *sftp.StatVFS
 			err error

@@ -180,6 +180,7 @@ Exit codes: 0 all passed, 1 worst was a warning, 2 a check failed,
 		return usageErrorf("run '"+c.CommandPath()+" --help' for its flags", "%v", err)
 	})
 	root.AddCommand(newRunCmd(io, nil), newPlaybookCmd(io), newVersionCmd(io))
+	root.AddCommand(newDoctorCmd(io))
 	root.AddCommand(newReportCmd(io))
 	root.AddCommand(newSweepCmd(io, nil))
 	return root

@@ -191,8 +191,8 @@ func (c *DNS) runSystem(ctx, parent context.Context, t diag.Target, sr diag.Syst
 	plain := base
 	base = base.With("server", "system")
 	var nameservers []string
-	if data, _, err := t.ReadFile(ctx, resolvConfPath, 64<<10); err == nil {
-		nameservers = parseResolvConf(data).Nameservers
+	if cfg, err := targetNameservers(ctx, t); err == nil {
+		nameservers = cfg.Servers
 		base = base.With("nameservers", nameservers)
 	}
 	lookupName := name

@@ -1,7 +1,9 @@
 // Package netcheck holds the check kinds that look at the network from the
-// target's point of view: tcp, http, dns, ping and time. Connections go
-// through diag.Target.Dial, so over SSH they start on the remote machine;
-// nothing here opens a socket of its own, and nothing here prints.
+// target's point of view: tcp, http, dns, ping and time, and the kinds that
+// look at the target's own network settings: interface, gateway,
+// nameservers and proxy. Connections go through diag.Target.Dial, so over
+// SSH they start on the remote machine; nothing here opens a socket of its
+// own, and nothing here prints.
 //
 // Decisions every kind follows:
 //
@@ -20,11 +22,27 @@
 //     names the target's paths. There is no way to skip verification.
 //   - The http check takes proxy settings from the environment only for
 //     the local target: triage's environment says nothing about a remote
-//     host's proxy. Request header values never reach a report.
+//     host's proxy. Where the environment sets none, it follows the
+//     proxies that the system's settings name (Windows, macOS), as a
+//     browser would; a proxy auto-configuration script is not run, and the
+//     evidence says the request went directly. Request header values never
+//     reach a report.
 //   - dns without server: asks the target's own resolver when the target
 //     offers diag.SystemResolver, else reads the target's /etc/resolv.conf
 //     and asks those servers as a stub resolver would (search list, each
 //     server in turn).
+//   - The DNS servers a target is configured with come from the target
+//     where it keeps them outside resolv.conf (diag.NameserverLister:
+//     Windows' adapters, macOS' scutil --dns), else from /etc/resolv.conf,
+//     following systemd-resolved's stub to the servers it forwards to.
+//     nameservers asks all of them at once.
+//   - interface, gateway and proxy read the local machine through its
+//     capabilities (diag.InterfaceLister, the gateway fact,
+//     diag.ProxyReporter). Over SSH, interface runs ip(8) on a Linux host
+//     and is skipped elsewhere, and proxy is skipped: proxy settings live
+//     in each user's session. gateway pings the router and, where pings
+//     go unanswered, tries TCP ports 53, 80 and 443, since a refused
+//     connection proves the router is there as well as an accepted one.
 //   - ping uses the target's diag.Pinger when it has one and falls back to
 //     the target's ping command, whose output (iputils, BusyBox, macOS and
 //     BSD, Windows in any language) is parsed.

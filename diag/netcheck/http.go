@@ -251,7 +251,7 @@ var errTooManyRedirects = errors.New("too many redirects")
 // triage's own, which is the target's only when the target is this machine:
 // a remote host's proxy settings are not known here, so there the check
 // connects directly unless proxy: is given.
-func (c *HTTP) proxyFor(t diag.Target) func(*http.Request) (*url.URL, error) {
+func (c *HTTP) proxyFor(ctx context.Context, t diag.Target) func(*http.Request) (*url.URL, error) {
 	switch {
 	case isNoProxy(c.Proxy):
 		return nil
@@ -262,16 +262,25 @@ func (c *HTTP) proxyFor(t diag.Target) func(*http.Request) (*url.URL, error) {
 		}
 		return http.ProxyURL(u)
 	}
-	return environmentProxy(t)
+	return environmentProxy(ctx, t)
 }
 
-// environmentProxy is the proxy a program on the target would take from
-// HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as far as triage can know it.
-func environmentProxy(t diag.Target) func(*http.Request) (*url.URL, error) {
-	if _, local := t.(*diag.Local); local {
-		return http.ProxyFromEnvironment
+// environmentProxy is the proxy a program on the target would take, as far
+// as triage can know it: on this machine, HTTPS_PROXY, HTTP_PROXY and
+// NO_PROXY when any is set, else the proxies of the system's settings
+// (Windows, macOS) that name a proxy directly; see systemProxy.
+func environmentProxy(ctx context.Context, t diag.Target) func(*http.Request) (*url.URL, error) {
+	if _, local := t.(*diag.Local); !local {
+		return nil
 	}
-	return nil
+	if pr, ok := t.(diag.ProxyReporter); ok {
+		if s, err := pr.ProxySettings(ctx); err == nil {
+			if f := systemProxy(ctx, s); f != nil {
+				return f
+			}
+		}
+	}
+	return http.ProxyFromEnvironment
 }
 
 func (c *HTTP) Run(parent context.Context, t diag.Target) diag.Result {
@@ -315,7 +324,7 @@ func (c *HTTP) Run(parent context.Context, t diag.Target) diag.Result {
 		}
 		req.Header.Set(k, v)
 	}
-	proxy := c.proxyFor(t)
+	proxy := c.proxyFor(ctx, t)
 	var proxyURL *url.URL
 	if proxy != nil {
 		proxyURL, _ = proxy(req)

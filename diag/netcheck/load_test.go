@@ -77,6 +77,11 @@ func TestKindParams(t *testing.T) {
 		"dns":  {"name": "example.com"},
 		"ping": {"host": "192.0.2.1"},
 		"time": {},
+		// The kinds that look at this machine's own network settings.
+		"interface":   {},
+		"gateway":     {},
+		"nameservers": {},
+		"proxy":       {},
 	}
 	for name, values := range required {
 		k, ok := diag.LookupKind(name)

@@ -336,7 +336,7 @@ func refIDString(stratum int, id []byte) string {
 // which has whole seconds: the server's time was somewhere in the second
 // it names, so the middle of that second is the estimate.
 func httpDateReading(ctx context.Context, t diag.Target, rawURL string) (clockReading, error) {
-	client, tr := httpClient(t, nil, environmentProxy(t), true, nil)
+	client, tr := httpClient(t, nil, environmentProxy(ctx, t), true, nil)
 	defer tr.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, rawURL, nil)
 	if err != nil {

@@ -28,10 +28,10 @@ func init() {
 // names the versions that must be absent ("< 3.0.7" for a vulnerable
 // range), and other versions may stay.
 type Package struct {
-	Name    string `yaml:"name" required:"true" doc:"the package name as the manager spells it: openssl, libc6:amd64 (dpkg), kernel.x86_64 (rpm), org.mozilla.firefox (flatpak)"`
+	Name    string `yaml:"name" required:"true" doc:"the package name as the manager spells it: openssl, libc6:amd64 (dpkg), kernel.x86_64 (rpm), org.mozilla.firefox (flatpak); on macOS an app's name or bundle identifier (Firefox, org.mozilla.firefox), an installer receipt (com.microsoft.teams2) or a Homebrew formula; on Windows a program's name as Settings > Apps shows it (Mozilla Firefox)"`
 	Version string `yaml:"version" doc:"a version constraint: \">= 2.5\", \"< 3\", \">= 1.2, < 2\", \"= 1.2.3\", \"!= 1.0\"; compared with the manager's own rules, and a constraint without an epoch or package release ignores the installed one's"`
 	State   string `yaml:"state" doc:"installed (default) or absent"`
-	Manager string `yaml:"manager" doc:"the package manager to ask: dpkg, rpm, apk, pacman, flatpak or snap; by default every one found on the target"`
+	Manager string `yaml:"manager" doc:"the package manager to ask: dpkg, rpm, apk, pacman, flatpak or snap on Linux; app (application bundles), pkgutil (installer receipts) or brew on macOS; registry (the programs in Settings > Apps) on Windows; by default every one of the target's platform that is found"`
 }
 
 // packageName is what package managers allow in names, with dpkg's
@@ -39,10 +39,28 @@ type Package struct {
 // never be read as a command-line option.
 var packageName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9+._@~-]*(:[A-Za-z0-9_-]+)?$`)
 
+// programName is what macOS apps and Windows programs are called, spaces
+// and brackets included ("Microsoft Visual C++ 2015-2022 Redistributable
+// (x64)"); it too starts with a letter or digit and holds no control
+// characters.
+var programName = regexp.MustCompile(`^[\pL\pN][^\x00-\x1f\x7f]*$`)
+
+// linuxManager reports whether the manager, when one is named, reads a
+// Linux package database, whose names follow packageName.
+func linuxManager(name string) bool {
+	s, ok := sourceByName(name)
+	return ok && s.os == ""
+}
+
 func (p *Package) Validate() error {
 	var errs []error
-	if !packageName.MatchString(p.Name) || len(p.Name) > 255 {
+	switch {
+	case len(p.Name) > 255:
+		errs = append(errs, diag.FieldErrorf("name", "%q is longer than a package name can be (255 characters)", p.Name))
+	case linuxManager(p.Manager) && !packageName.MatchString(p.Name):
 		errs = append(errs, diag.FieldErrorf("name", "%q is not a package name (letters, digits and +._@~-, starting with a letter or digit)", p.Name))
+	case !packageName.MatchString(p.Name) && !programName.MatchString(p.Name):
+		errs = append(errs, diag.FieldErrorf("name", "%q is not a package or program name (it must start with a letter or digit, without control characters)", p.Name))
 	}
 	if p.Version != "" {
 		c, err := parseConstraint(p.Version)
@@ -89,13 +107,22 @@ func (p *Package) Run(ctx context.Context, t diag.Target) diag.Result {
 		}
 	}
 	facts, _ := t.Facts(ctx)
-	if facts.OS != "" && facts.OS != "linux" && p.Manager == "" {
-		return diag.Resultf(diag.Skip, "triage cannot list installed software on %s yet: it knows Linux package managers and flatpak and snap", facts.OS).
+	platform := facts.OS
+	if platform == "linux" {
+		platform = ""
+	}
+	if platform != "" && platform != "darwin" && platform != "windows" && p.Manager == "" {
+		return diag.Resultf(diag.Skip, "triage cannot list installed software on %s yet: it knows Linux package managers, flatpak and snap, macOS apps, receipts and Homebrew, and Windows programs", facts.OS).
 			With("name", p.Name).
 			WithHint("check the program with a file or command check instead")
 	}
 
-	candidates := sources
+	var candidates []source
+	for _, s := range sources {
+		if s.os == platform {
+			candidates = append(candidates, s)
+		}
+	}
 	if p.Manager != "" {
 		s, _ := sourceByName(p.Manager)
 		candidates = []source{s}
@@ -155,8 +182,12 @@ func (p *Package) judge(want constraint, answers []answer, facts diag.Facts) dia
 			r.Hint = fmt.Sprintf("leave manager out to ask whichever package manager the system has, or check that %s is installed", p.Manager)
 			return r
 		}
-		r.Message = "found no package manager: none of " + strings.Join(managerNames(), ", ") + " is on this system"
-		r.Hint = "triage knows dpkg, rpm, apk, pacman, flatpak and snap; on other systems, check the program with a file or command check"
+		var tried []string
+		for _, a := range answers {
+			tried = append(tried, a.src.name)
+		}
+		r.Message = "found no package manager: none of " + strings.Join(tried, ", ") + " is on this system"
+		r.Hint = "triage knows dpkg, rpm, apk, pacman, flatpak and snap on Linux, apps, receipts and Homebrew on macOS, and the registry's programs on Windows; elsewhere, check the program with a file or command check"
 		return r
 	}
 

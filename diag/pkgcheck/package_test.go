@@ -160,9 +160,15 @@ func TestPackageValidate(t *testing.T) {
 		{newPackage("openssl", func(p *Package) { p.Version = ">= 3.0 < 4" }), []string{"version"}, "at character 8"},
 		{newPackage("openssl", func(p *Package) { p.Version = "~> 3" }), []string{"version"}, "unknown operator"},
 		{newPackage("openssl", func(p *Package) { p.State = "latest" }), []string{"state"}, "installed or absent"},
-		{newPackage("openssl", func(p *Package) { p.Manager = "brew" }), []string{"manager"}, "dpkg, rpm, apk, pacman, flatpak, snap"},
+		{newPackage("openssl", func(p *Package) { p.Manager = "yum" }), []string{"manager"}, "dpkg, rpm, apk, pacman, flatpak, snap, app, pkgutil, brew, registry"},
+		{newPackage("openssl", func(p *Package) { p.Manager = "brew" }), nil, ""},
+		// Program names of macOS and Windows have spaces and brackets,
+		// which a Linux package manager's names never do.
+		{newPackage("Microsoft Visual C++ 2015-2022 Redistributable (x64)", nil), nil, ""},
+		{newPackage("Google Chrome", func(p *Package) { p.Manager = "registry" }), nil, ""},
+		{newPackage("open ssl", func(p *Package) { p.Manager = "dpkg" }), []string{"name"}, "not a package name"},
+		{newPackage("bad\tname", nil), []string{"name"}, "control characters"},
 		{newPackage("-rf", nil), []string{"name"}, ""},
-		{newPackage("open ssl", nil), []string{"name"}, ""},
 		{newPackage("", nil), []string{"name"}, ""},
 		{newPackage("libc6:amd64", func(p *Package) { p.Manager = "rpm" }), []string{"name"}, "only dpkg"},
 		{newPackage("openssl", func(p *Package) { p.Manager, p.Version = "apk", ">= 3.1.4-r1" }), nil, ""},
@@ -339,9 +345,16 @@ func TestPackageCannotCheck(t *testing.T) {
 		t.Errorf("message %q", r.Message)
 	}
 
-	// Other platforms.
+	// A Mac with none of its sources (see macos_test.go for those that are).
 	ft = newFake()
 	ft.facts.OS = "darwin"
+	r = newPackage("bash", nil).Run(context.Background(), ft)
+	checkResult(t, r, diag.Error)
+	if r.Message != "found no package manager: none of app, pkgutil, brew is on this system" {
+		t.Errorf("message %q", r.Message)
+	}
+	// Platforms without any source.
+	ft.facts.OS = "openbsd"
 	checkResult(t, newPackage("bash", nil).Run(context.Background(), ft), diag.Skip)
 
 	// Cancelled.

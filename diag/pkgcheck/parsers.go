@@ -46,9 +46,12 @@ func parseDpkgStatus(r io.Reader, each func(dpkgStatus) bool) error {
 		cur = dpkgStatus{}
 		return each(st)
 	}
+	// Lines are looked at as bytes, and only the four values kept become
+	// strings: a desktop's database has tens of thousands of lines, and a
+	// sweep reads one per host.
 	for sc.Scan() {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" {
+		line := sc.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
 			if !flush() {
 				return nil
 			}
@@ -58,20 +61,19 @@ func parseDpkgStatus(r io.Reader, each func(dpkgStatus) bool) error {
 		if line[0] == ' ' || line[0] == '\t' {
 			continue // a continuation of a field the kind does not read
 		}
-		k, v, ok := strings.Cut(line, ":")
+		k, v, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue
 		}
-		v = strings.TrimSpace(v)
 		switch {
-		case strings.EqualFold(k, "Package"):
-			cur.Package = v
-		case strings.EqualFold(k, "Architecture"):
-			cur.Arch = v
-		case strings.EqualFold(k, "Version"):
-			cur.Version = v
-		case strings.EqualFold(k, "Status"):
-			cur.Status = v
+		case bytes.EqualFold(k, []byte("Package")):
+			cur.Package = string(bytes.TrimSpace(v))
+		case bytes.EqualFold(k, []byte("Architecture")):
+			cur.Arch = string(bytes.TrimSpace(v))
+		case bytes.EqualFold(k, []byte("Version")):
+			cur.Version = string(bytes.TrimSpace(v))
+		case bytes.EqualFold(k, []byte("Status")):
+			cur.Status = string(bytes.TrimSpace(v))
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -19,6 +19,9 @@ type source struct {
 	// appStore marks flatpak and snap: they install applications beside
 	// the system's own manager, which is asked first.
 	appStore bool
+	// os is the platform whose software the source lists: "" for the
+	// Linux managers, darwin or windows.
+	os string
 	// query returns every installed package called name. It returns an
 	// error wrapping errAbsent when the manager is not on the target.
 	query func(ctx context.Context, t diag.Target, name string) ([]installedPkg, error)
@@ -103,6 +106,42 @@ var sources = []source{
 			remove:  "snap remove %s",
 			pick:    "snap refresh --channel=CHANNEL %s, or snap revert %s",
 			repair:  "snap refresh %s",
+		}
+	}},
+	{name: "app", scheme: genericScheme, os: "darwin", query: queryApps, hints: func(diag.Facts) managerHints {
+		return managerHints{
+			install: "install %s from the App Store or from its maker's website",
+			upgrade: "update %s: the App Store's Updates, or Check for Updates in the app's own menu",
+			remove:  "quit %s and drag it from Applications to the Bin",
+			pick:    "install the version of %s wanted from its maker's website",
+			repair:  "reinstall %s",
+		}
+	}},
+	{name: "pkgutil", scheme: genericScheme, os: "darwin", query: queryPkgutil, hints: func(diag.Facts) managerHints {
+		return managerHints{
+			install: "run the installer (.pkg) that provides %s",
+			upgrade: "run the newer installer (.pkg) of %s",
+			remove:  "run the uninstaller that came with %s (pkgutil --forget %s only forgets the receipt)",
+			pick:    "run the installer of the version of %s wanted",
+			repair:  "run the installer of %s again",
+		}
+	}},
+	{name: "brew", scheme: genericScheme, os: "darwin", query: queryBrew, hints: func(diag.Facts) managerHints {
+		return managerHints{
+			install: "brew install %s",
+			upgrade: "brew upgrade %s",
+			remove:  "brew uninstall %s",
+			pick:    "brew install %s@VERSION, where Homebrew has a versioned formula",
+			repair:  "brew reinstall %s",
+		}
+	}},
+	{name: "registry", scheme: genericScheme, os: "windows", query: queryRegistry, hints: func(diag.Facts) managerHints {
+		return managerHints{
+			install: "install %s from Software Center (or Company Portal), or from its maker's website",
+			upgrade: "update %s: its own update menu, Software Center, or its maker's website",
+			remove:  "uninstall %s in Settings > Apps > Installed apps",
+			pick:    "install the version of %s wanted from Software Center or its maker's website",
+			repair:  "repair or reinstall %s in Settings > Apps > Installed apps",
 		}
 	}},
 }

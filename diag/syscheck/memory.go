@@ -15,7 +15,7 @@ import (
 func init() {
 	diag.Register(diag.Kind{
 		Name:    "memory",
-		Summary: "Checks how much memory is available for new work, and how much swap is in use (Linux).",
+		Summary: "Checks how much memory is available for new work, how much swap is in use, and on macOS the system's memory pressure.",
 		New: func() diag.Checker {
 			return &Memory{WarnAvailable: 10, FailAvailable: 5, MaxSwapUsed: 100}
 		},
@@ -44,6 +44,21 @@ func (m *Memory) Validate() error {
 const meminfoPath = "/proc/meminfo"
 
 func (m *Memory) Run(ctx context.Context, t diag.Target) diag.Result {
+	// macOS and Windows have no /proc/meminfo: the local target asks the
+	// system itself.
+	if mr, ok := t.(diag.MemoryReader); ok {
+		ms, err := mr.MemoryStats(ctx)
+		switch {
+		case err == nil && ms.Total == 0:
+			return diag.Resultf(diag.Error, "%s reported no memory total", ms.Source).
+				WithHint("the system's memory figures make no sense; please report this")
+		case err == nil:
+			return m.judge(meminfoFromStats(ms), "from "+ms.Source)
+		case !errors.Is(err, diag.ErrUnsupported):
+			return diag.Resultf(diag.Error, "cannot read the memory figures of %s: %v", t.Name(), err).
+				WithHint("the system would not report its memory; the message says why")
+		}
+	}
 	if r, skip := onlyOn(ctx, t, "memory", "it reads /proc/meminfo, which only Linux has", "linux"); skip {
 		return r
 	}
@@ -65,6 +80,19 @@ type meminfo struct {
 	// MemAvailable; Available is then free + buffers + page cache.
 	Estimated           bool
 	SwapTotal, SwapFree uint64
+	// Pressure is the system's own judgement where it has one (macOS):
+	// normal, warn or critical.
+	Pressure string
+	// Native is set for figures from the system's own interface rather
+	// than /proc/meminfo, where the Linux tools of the hints do not apply.
+	Native bool
+}
+
+// meminfoFromStats takes figures from a diag.MemoryReader.
+func meminfoFromStats(ms diag.MemoryStats) meminfo {
+	mi := meminfo{Total: ms.Total, Available: min(ms.Available, ms.Total), SwapTotal: ms.SwapTotal, Pressure: ms.Pressure, Native: true}
+	mi.SwapFree = ms.SwapTotal - min(ms.SwapUsed, ms.SwapTotal)
+	return mi
 }
 
 // parseMeminfo reads /proc/meminfo: "Name:   value kB" lines. Values
@@ -142,6 +170,9 @@ func (m *Memory) judge(mi meminfo, evidence string) diag.Result {
 	if mi.Estimated {
 		r = r.With("available_estimated", true)
 	}
+	if mi.Pressure != "" {
+		r = r.With("pressure", mi.Pressure)
+	}
 
 	summary := fmt.Sprintf("%s of %s memory available (%.1f%%)", diag.FormatBytes(mi.Available), diag.FormatBytes(mi.Total), avail)
 	if mi.Estimated {
@@ -164,6 +195,12 @@ func (m *Memory) judge(mi meminfo, evidence string) diag.Result {
 	if swapFull {
 		fails = append(fails, fmt.Sprintf("swap use above the %s limit", pct(m.MaxSwapUsed)))
 	}
+	switch mi.Pressure {
+	case "critical":
+		fails = append(fails, "the system reports critical memory pressure")
+	case "warn":
+		warns = append(warns, "the system reports memory pressure")
+	}
 	switch {
 	case len(fails) > 0:
 		r.Status = diag.Fail
@@ -174,9 +211,12 @@ func (m *Memory) judge(mi meminfo, evidence string) diag.Result {
 		return r
 	}
 	r.Message = summary + ": " + strings.Join(append(fails, warns...), "; ")
-	if avail < float64(m.WarnAvailable) {
+	switch {
+	case mi.Native:
+		r.Hint = "memory is running out: close programs and browser tabs you do not need; Activity Monitor (macOS, Memory tab) or Task Manager (Windows, Processes sorted by Memory) shows which use the most, and a restart clears what has piled up"
+	case avail < float64(m.WarnAvailable):
 		r.Hint = "memory is nearly exhausted: find the largest processes (ps aux --sort=-rss | head), look for out-of-memory kills (journalctl -k | grep -i oom), and restart or limit the one that grew"
-	} else {
+	default:
 		r.Hint = "swap is filling although memory is available: something was pushed out under earlier pressure; find the processes using swap (grep VmSwap /proc/*/status) and consider restarting them"
 	}
 	return r

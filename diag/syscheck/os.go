@@ -86,6 +86,12 @@ func (o *OS) Run(ctx context.Context, t diag.Target) diag.Result {
 			}
 		}
 	}
+	if ur, ok := t.(diag.UptimeReader); ok && upText == "" {
+		if up, err := ur.Uptime(ctx); err == nil {
+			r = r.With("uptime_seconds", int64(up.Seconds()))
+			upText = "up " + humanDuration(up)
+		}
+	}
 	r = r.With("distro", distro).With("distro_version", version).With("pretty_name", pretty)
 
 	name := pretty

@@ -54,7 +54,7 @@ checks:
   - id: process
     process: {name: nginx, min: -1}
   - id: package
-    package: {name: openssl, version: ">= 3.0 < 4", state: latest, manager: brew}
+    package: {name: openssl, version: ">= 3.0 < 4", state: latest, manager: yum}
 `
 	_, err := playbooks.Load("bad.yaml", "test", []byte(bad), playbooks.Options{})
 	if err == nil {
@@ -68,7 +68,7 @@ checks:
 		"bad.yaml:12:33: process: min: -1 is negative",
 		"bad.yaml:14:39: package: version: invalid constraint \">= 3.0 < 4\": at character 8",
 		"bad.yaml:14:60: package: state: unknown state \"latest\"",
-		"bad.yaml:14:77: package: manager: unknown package manager \"brew\"",
+		"bad.yaml:14:77: package: manager: unknown package manager \"yum\"",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("errors do not include %q; got:\n%v", want, err)

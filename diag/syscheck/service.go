@@ -17,15 +17,17 @@ import (
 func init() {
 	diag.Register(diag.Kind{
 		Name:    "service",
-		Summary: "Checks that a systemd service is running (or not), and whether it starts at boot (Linux with systemd).",
+		Summary: "Checks that a service is running (or not), and whether it starts at boot: systemd on Linux, launchd on macOS, the service control manager on Windows.",
 		New:     func() diag.Checker { return &Service{Active: true} },
 	})
 }
 
 // Service checks a systemd unit through `systemctl show`, whose
-// Key=Value output is meant for programs, unlike `systemctl status`.
+// Key=Value output is meant for programs, unlike `systemctl status`; a
+// launchd job on macOS and a Windows service are judged the same way (see
+// service_platforms.go).
 type Service struct {
-	Name   string `yaml:"name" required:"true" doc:"the unit name, such as nginx or nginx.service (.service is assumed when no type is given)"`
+	Name   string `yaml:"name" required:"true" doc:"the service: a systemd unit such as nginx or nginx.service (.service is assumed when no type is given), a launchd label such as com.openssh.sshd, or a Windows service name such as Spooler (not its display name)"`
 	Active bool   `yaml:"active" doc:"whether the unit should be running (default true)"`
 	// Enabled is a string, not a bool, because it has three values: a
 	// bool cannot tell "enabled: false" from not written, and most
@@ -35,7 +37,8 @@ type Service struct {
 
 // unitName is what systemd accepts as a unit name (systemd.unit(5)):
 // letters, digits and :-_.\@, with a template instance after @.
-var unitName = regexp.MustCompile(`^[A-Za-z0-9:_.\\@-]+$`)
+// Windows service names may also hold $ (MSSQL$SQLEXPRESS).
+var unitName = regexp.MustCompile(`^[A-Za-z0-9:_.\\@$-]+$`)
 
 func (s *Service) Validate() error {
 	var errs []error
@@ -43,7 +46,7 @@ func (s *Service) Validate() error {
 	case s.Name == "":
 		errs = append(errs, diag.FieldErrorf("name", "is empty; give a unit name such as nginx or ssh.service"))
 	case strings.HasPrefix(s.Name, "-") || !unitName.MatchString(s.Name) || len(s.Name) > 255:
-		errs = append(errs, diag.FieldErrorf("name", "%q is not a systemd unit name (letters, digits and :-_.\\@, not starting with -)", s.Name))
+		errs = append(errs, diag.FieldErrorf("name", "%q is not a service name (letters, digits and :-_.\\@$, not starting with -)", s.Name))
 	}
 	if s.Enabled != "" {
 		if _, err := strconv.ParseBool(s.Enabled); err != nil {
@@ -63,6 +66,14 @@ const systemdBooted = "/run/systemd/system"
 const serviceProps = "Id,LoadState,ActiveState,SubState,UnitFileState"
 
 func (s *Service) Run(ctx context.Context, t diag.Target) diag.Result {
+	if f, err := t.Facts(ctx); err == nil {
+		switch f.OS {
+		case "darwin":
+			return s.runLaunchd(ctx, t)
+		case "windows":
+			return s.runWindows(ctx, t)
+		}
+	}
 	if r, skip := onlyOn(ctx, t, "services", "it knows only systemd, a Linux service manager", "linux"); skip {
 		return r.With("name", s.Name)
 	}

@@ -15,7 +15,7 @@ import (
 func init() {
 	diag.Register(diag.Kind{
 		Name:    "uptime",
-		Summary: "Checks how long the system has been up: too long without a reboot, or rebooted recently (Linux).",
+		Summary: "Checks how long the system has been up: too long without a restart, or restarted recently.",
 		New:     func() diag.Checker { return &Uptime{} },
 	})
 }
@@ -53,6 +53,18 @@ func (u *Uptime) Validate() error {
 const uptimePath = "/proc/uptime"
 
 func (u *Uptime) Run(ctx context.Context, t diag.Target) diag.Result {
+	// macOS and Windows have no /proc/uptime: the local target asks the
+	// system itself.
+	if ur, ok := t.(diag.UptimeReader); ok {
+		up, err := ur.Uptime(ctx)
+		switch {
+		case err == nil:
+			return u.judgeOn(up, false)
+		case !errors.Is(err, diag.ErrUnsupported):
+			return diag.Resultf(diag.Error, "cannot read the uptime of %s: %v", t.Name(), err).
+				WithHint("the system would not say when it started; the message says why")
+		}
+	}
 	if r, skip := onlyOn(ctx, t, "the uptime", "it reads /proc/uptime, which only Linux has", "linux"); skip {
 		return r
 	}
@@ -67,7 +79,11 @@ func (u *Uptime) Run(ctx context.Context, t diag.Target) diag.Result {
 	return u.judge(up)
 }
 
-func (u *Uptime) judge(up time.Duration) diag.Result {
+func (u *Uptime) judge(up time.Duration) diag.Result { return u.judgeOn(up, true) }
+
+// judgeOn judges an uptime; linux says whether the Linux tools the hints
+// name apply.
+func (u *Uptime) judgeOn(up time.Duration, linux bool) diag.Result {
 	now := time.Now
 	if u.now != nil {
 		now = u.now
@@ -97,12 +113,18 @@ func (u *Uptime) judge(up time.Duration) diag.Result {
 			r.Status = l.status
 			r.Message = fmt.Sprintf("%s: longer than the %s %s", summary, formatDuration(l.d), l.word)
 			r.Hint = "the machine has not restarted for " + humanDuration(up) + ": kernel and library updates installed since then take effect only after a reboot; plan one (needrestart or /var/run/reboot-required tell whether one is pending)"
+			if !linux {
+				r.Hint = "the computer has not restarted for " + humanDuration(up) + ": updates installed since then take effect only after a restart, and a restart clears programs that have slowed down; save your work and restart it"
+			}
 			return r
 		}
 		if !l.above && up < l.d.D() {
 			r.Status = l.status
 			r.Message = fmt.Sprintf("%s: less than the %s %s, so it rebooted recently", summary, formatDuration(l.d), l.word)
 			r.Hint = "if nobody planned this reboot, find out why: journalctl --list-boots, last -x reboot, and the end of the previous boot's log (journalctl -b -1 -e) for a crash, power loss or out-of-memory"
+			if !linux {
+				r.Hint = "if nobody restarted the computer on purpose, it may have crashed or lost power: tell the help desk when it happened"
+			}
 			return r
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -76,6 +77,12 @@ type Options struct {
 	// absolute paths reach the whole filesystem. SFTP is always read-only;
 	// any write fails with a permission error.
 	SFTPWorkDir string
+
+	// SFTPThrottle, if positive, makes the SFTP server send its answers one
+	// byte at a time with this pause before each byte, as a server on a
+	// dying link or a disk that hardly answers would. The pauses end when
+	// the session or the server is closed.
+	SFTPThrottle time.Duration
 
 	// NoForwarding makes the server refuse direct-tcpip channels as
 	// OpenSSH's "AllowTcpForwarding no" does: reason Prohibited, message

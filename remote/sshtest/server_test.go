@@ -302,6 +302,55 @@ func TestNoSFTP(t *testing.T) {
 	}
 }
 
+// TestSFTPThrottle: a throttled SFTP server still answers correctly, byte
+// by byte; and one too slow to ever answer is released by Close.
+func TestSFTPThrottle(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "f"), []byte("slow but right\n"), 0o644)
+	_, c := connect(t, Options{SFTPWorkDir: dir, SFTPThrottle: time.Microsecond})
+	sc, err := sftp.NewClient(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := sc.Open("f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(f)
+	f.Close()
+	sc.Close()
+	if err != nil || string(data) != "slow but right\n" {
+		t.Errorf("throttled read: %q, %v", data, err)
+	}
+
+	s, c := connect(t, Options{SFTPThrottle: time.Hour})
+	opened := make(chan error, 1)
+	go func() {
+		sc, err := sftp.NewClient(c)
+		if err == nil {
+			sc.Close()
+		}
+		opened <- err
+	}()
+	// Once the subsystem is running, not one byte of the server's version
+	// packet can arrive within the hour; Close must cut the pauses short
+	// and wait for the SFTP server.
+	for deadline := time.Now().Add(time.Minute); s.SFTPSessions.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the client never started the sftp subsystem")
+		}
+	}
+	s.Close()
+	select {
+	case err := <-opened:
+		if err == nil {
+			t.Error("an SFTP client opened although the server sent nothing")
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the SFTP client was not released when the server closed")
+	}
+}
+
 // echoServer listens on loopback and echoes each connection; it returns
 // the address.
 func echoServer(t *testing.T) string {

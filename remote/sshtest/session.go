@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"sync"
+	"time"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -230,7 +231,11 @@ func (srv *Server) runSFTP(s *session) {
 	// when Serve returns; x/crypto does not order that write against
 	// CloseWrite, so both go through one lock.
 	lc := &lockedChannel{Channel: s.ch}
-	server, err := sftp.NewServer(lc, opts...)
+	var rw io.ReadWriteCloser = lc
+	if d := srv.opts.SFTPThrottle; d > 0 {
+		rw = &throttledChannel{lockedChannel: lc, ctx: s.ctx, delay: d}
+	}
+	server, err := sftp.NewServer(rw, opts...)
 	if err != nil {
 		sendExit(s.ch, 1)
 		return
@@ -258,6 +263,29 @@ func (c *lockedChannel) Write(p []byte) (int, error) {
 		return 0, io.ErrClosedPipe
 	}
 	return c.Channel.Write(p)
+}
+
+// throttledChannel sends one byte per delay (Options.SFTPThrottle).
+type throttledChannel struct {
+	*lockedChannel
+	ctx   context.Context
+	delay time.Duration
+}
+
+func (c *throttledChannel) Write(p []byte) (int, error) {
+	for i := range p {
+		t := time.NewTimer(c.delay)
+		select {
+		case <-t.C:
+		case <-c.ctx.Done():
+			t.Stop()
+			return i, io.ErrClosedPipe
+		}
+		if _, err := c.lockedChannel.Write(p[i : i+1]); err != nil {
+			return i, err
+		}
+	}
+	return len(p), nil
 }
 
 // sendExit ends a session the way sshd does when its child exits: EOF on
