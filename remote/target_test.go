@@ -22,6 +22,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Run as a helper process by TestHostKeyAcceptNewAcrossProcesses.
+	if os.Getenv(acceptHelperEnv) != "" {
+		os.Exit(acceptHelper())
+	}
 	// The SSH agent variable of whoever runs the tests must not change them.
 	os.Unsetenv("SSH_AUTH_SOCK")
 	goleak.VerifyTestMain(m)
