@@ -23,6 +23,9 @@ type Check struct {
 	// Timeout bounds the whole check; 0 means the runner's default.
 	Timeout time.Duration
 	Checker Checker
+	// Limits are the playbook's own thresholds on observed values, in the
+	// Monitoring Plugins' range notation, applied after the kind's verdict.
+	Limits map[string]Limits
 }
 
 // Runner runs checks against a target.
@@ -192,6 +195,7 @@ func (r *Runner) finish(c Check, res Result, d time.Duration) Result {
 		res.Status = Error
 		res.Message = "check returned no verdict"
 	}
+	res = applyLimits(res, c.Limits)
 	sev := c.Severity
 	if sev == "" {
 		sev = Critical

@@ -46,7 +46,10 @@ type Check struct {
 	Severity diag.Severity
 	Timeout  time.Duration
 	Tags     []string
-	When     When
+	// Limits are thresholds on observed values, in the Monitoring Plugins'
+	// range notation: thresholds: {used_percent: {warn: 80, crit: 90}}.
+	Limits map[string]diag.Limits
+	When   When
 
 	file     string
 	kindKey  *yaml.Node
@@ -96,7 +99,7 @@ var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 // knownOS lists the os values accepted in when:, with macos as an alias.
 var knownOS = []string{"aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios", "linux", "netbsd", "openbsd", "solaris", "windows"}
 
-var checkKeys = []string{"id", "title", "hint", "severity", "timeout", "tags", "when"}
+var checkKeys = []string{"id", "title", "hint", "severity", "timeout", "tags", "when", "thresholds"}
 
 // LoadFile reads and loads the playbook at path.
 func LoadFile(path string, opts Options) (*Playbook, error) {
@@ -417,6 +420,8 @@ func loadCheck(e *errs, file string, n *yaml.Node, sc scope) *Check {
 			c.Tags = stringList(e, "tags", val)
 		case "when":
 			c.When = loadWhen(e, val, sc)
+		case "thresholds":
+			c.Limits = loadLimits(e, val)
 		default:
 			if _, ok := diag.LookupKind(key.Value); ok {
 				kindKeys, kindVals = append(kindKeys, key), append(kindVals, val)
@@ -602,5 +607,51 @@ func expandText(e *errs, c *Check, n *yaml.Node, sc scope, text string) string {
 		c.textDeferred = true
 		return text
 	}
+	return out
+}
+
+// loadLimits reads a check's thresholds: a mapping of observed value names
+// to {warn: RANGE, crit: RANGE}.
+func loadLimits(e *errs, n *yaml.Node) map[string]diag.Limits {
+	if n.Kind != yaml.MappingNode {
+		e.at(n, "thresholds: want a mapping such as {used_percent: {warn: 80, crit: 90}}, got %s", describe(n))
+		return nil
+	}
+	out := map[string]diag.Limits{}
+	forEachPair(e, n, "thresholds", func(key, val *yaml.Node) {
+		if val.Kind != yaml.MappingNode {
+			e.at(val, "thresholds.%s: want {warn: RANGE, crit: RANGE}, got %s", key.Value, describe(val))
+			return
+		}
+		var l diag.Limits
+		before := len(e.list)
+		forEachPair(e, val, "thresholds."+key.Value, func(k, v *yaml.Node) {
+			if k.Value != "warn" && k.Value != "crit" {
+				e.at(k, "thresholds.%s: unknown key %q%s; use warn and crit", key.Value, k.Value, didYouMean(k.Value, []string{"warn", "crit"}, strconv.Quote))
+				return
+			}
+			s := scalarString(e, "thresholds."+key.Value+"."+k.Value, v)
+			if s == "" {
+				return
+			}
+			r, err := diag.ParseRange(s)
+			if err != nil {
+				e.at(v, "thresholds.%s.%s: %v", key.Value, k.Value, err)
+				return
+			}
+			if k.Value == "warn" {
+				l.Warn = &r
+			} else {
+				l.Crit = &r
+			}
+		})
+		if l.Warn == nil && l.Crit == nil {
+			if len(e.list) == before {
+				e.at(val, "thresholds.%s: give warn, crit or both", key.Value)
+			}
+			return
+		}
+		out[key.Value] = l
+	})
 	return out
 }

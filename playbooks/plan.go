@@ -95,7 +95,7 @@ func (pb *Playbook) PlanHost(facts diag.Facts, hostVars map[string]string, sel S
 		if !sel.selects(c) {
 			continue
 		}
-		dc := diag.Check{ID: c.ID, Kind: c.Kind, Title: c.Title, Hint: c.Hint, Severity: c.Severity, Timeout: c.Timeout}
+		dc := diag.Check{ID: c.ID, Kind: c.Kind, Title: c.Title, Hint: c.Hint, Severity: c.Severity, Timeout: c.Timeout, Limits: c.Limits}
 		perHost := len(hostVars) > 0 && c.usesVars
 		if c.textDeferred || perHost {
 			sc := scope{vars: vars, facts: facts.Vars()}

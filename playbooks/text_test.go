@@ -91,3 +91,27 @@ checks:
 		t.Error("undefined ${site} accepted without HostVars")
 	}
 }
+
+func TestThresholdsKey(t *testing.T) {
+	pb, err := Load("t.yaml", "t.yaml", []byte("checks:\n  - id: a\n    disk: {path: /}\n    thresholds:\n      used_percent: {warn: 80, crit: \"@95:100\"}\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := pb.Checks[0].Limits["used_percent"]
+	if l.Warn.String() != "80" || l.Crit.String() != "@95:100" {
+		t.Errorf("limits %v", l)
+	}
+	if c := pb.Plan(diag.Facts{}, Selection{}); c[0].Limits == nil {
+		t.Error("limits not planned")
+	}
+	_, err = Load("t.yaml", "t.yaml", []byte("checks:\n  - id: a\n    disk: {path: /}\n    thresholds:\n      used_percent: {warn: 80:70, critical: 90}\n      x: 5\n"), Options{})
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) != 3 {
+		t.Fatalf("got %v, want 3 errors", err)
+	}
+	for i, want := range []string{"t.yaml:5:28: thresholds.used_percent.warn: invalid range \"80:70\": the start is above the end", "t.yaml:5:35: thresholds.used_percent: unknown key \"critical\"; use warn and crit", "t.yaml:6:10: thresholds.x: want {warn: RANGE, crit: RANGE}"} {
+		if !strings.HasPrefix(list[i].Error(), want) {
+			t.Errorf("error %d: %s\nwant %s", i, list[i].Error(), want)
+		}
+	}
+}

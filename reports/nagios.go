@@ -3,7 +3,6 @@ package reports
 import (
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,7 +112,7 @@ func perfData(r *Report, label func(Host, Result) string) string {
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				v, ok := number(res.Observed[k])
+				v, ok := diag.Number(res.Observed[k])
 				if !ok {
 					continue
 				}
@@ -135,29 +134,6 @@ func perfData(r *Report, label func(Host, Result) string) string {
 		}
 	}
 	return strings.Join(items, " ")
-}
-
-// number reads a numeric observed value, as measured or as read back from
-// a JSON report. Booleans and text are not performance data.
-func number(v any) (float64, bool) {
-	var f float64
-	switch n := v.(type) {
-	case int:
-		f = float64(n)
-	case int64:
-		f = float64(n)
-	case uint64:
-		f = float64(n)
-	case float64:
-		f = n
-	case int32:
-		f = float64(n)
-	case uint32:
-		f = float64(n)
-	default:
-		return 0, false
-	}
-	return f, !math.IsNaN(f) && !math.IsInf(f, 0)
 }
 
 // unitOf picks the unit of measure from the observed key's suffix, as DESIGN
