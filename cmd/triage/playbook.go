@@ -17,6 +17,7 @@ func newPlaybookCmd(io *streams) *cobra.Command {
 		Use:   "playbook",
 		Short: "List, show and validate playbooks",
 	}
+	cmd.AddCommand(newPlaybookSchemaCmd(io), newPlaybookInitCmd(io), newPlaybookDocsCmd(io))
 	cmd.AddCommand(
 		&cobra.Command{
 			Use:   "list",

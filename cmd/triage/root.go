@@ -172,6 +172,10 @@ Exit codes: 0 all passed, 1 worst was a warning, 2 a check failed,
   triage playbook list            # the built-in playbooks`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// Defaults from the config file and TRIAGE_* variables (config.go).
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return applyDefaults(cmd)
+		},
 	}
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
@@ -183,5 +187,7 @@ Exit codes: 0 all passed, 1 worst was a warning, 2 a check failed,
 	root.AddCommand(newDoctorCmd(io))
 	root.AddCommand(newReportCmd(io))
 	root.AddCommand(newSweepCmd(io, nil))
+	root.AddCommand(newManCmd(root))
+	addCompletions(root)
 	return root
 }
