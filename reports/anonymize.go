@@ -229,7 +229,7 @@ func (a *anonymizer) token(kind, key string) string {
 // made of an address is replaced as the address.
 func (a *anonymizer) text(s string) string {
 	s = replaceChecked(s, anonMACRe, func(m string, before, after byte) (string, bool) {
-		key := strings.ToLower(strings.NewReplacer(":", "", "-", "", ".", "").Replace(m))
+		key := strings.ToLower(macSeparators.Replace(m))
 		if key == "000000000000" || key == "ffffffffffff" {
 			return "", false
 		}
@@ -402,3 +402,5 @@ func mapValue(v any, fn func(string) string) any {
 	}
 	return v
 }
+
+var macSeparators = strings.NewReplacer(":", "", "-", "", ".", "")

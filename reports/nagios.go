@@ -155,7 +155,7 @@ func unitOf(key string) (uom, min, max string) {
 // perfLabel quotes a label when the guidelines require it; a single quote
 // or an equals sign cannot appear in one at all.
 func perfLabel(s string) string {
-	s = strings.NewReplacer("'", "", "=", "_", "|", "_").Replace(s)
+	s = perfLabelCleaner.Replace(s)
 	if strings.ContainsAny(s, " \t") {
 		return "'" + s + "'"
 	}
@@ -175,3 +175,5 @@ func cutRunes(s string, n int) string {
 	}
 	return string(r[:n-1]) + "…"
 }
+
+var perfLabelCleaner = strings.NewReplacer("'", "", "=", "_", "|", "_")

@@ -134,10 +134,17 @@ func renderPrometheus(w io.Writer, r *Report, _ Options) error {
 // promLabel escapes a label value: backslash, double quote and newline;
 // the format wants UTF-8, so invalid bytes become U+FFFD.
 func promLabel(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(strings.ToValidUTF8(s, "\uFFFD"))
+	return promLabelEscaper.Replace(strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // promHelp escapes HELP text: backslash and newline.
 func promHelp(s string) string {
-	return strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(s)
+	return promHelpEscaper.Replace(s)
 }
+
+// Built once: a Replacer builds its lookup tables on first use, which cost
+// more than the escaping itself when made for every label.
+var (
+	promLabelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	promHelpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
+)
