@@ -37,6 +37,6 @@
 // Options.Dial), touch the system's sshd or its configuration, or leave a
 // goroutine or process behind: every server is stopped by t.Cleanup, which
 // waits for everything it started. It is for tests only; host keys are
-// generated per test and client-side shortcuts such as
-// ssh.InsecureIgnoreHostKey belong in tests of this package, never in remote.
+// generated per test, and a client that skips host key checks belongs in
+// this package's own tests, never in remote.
 package sshtest
