@@ -153,6 +153,11 @@ func readCapped(r io.Reader, limit int64) ([]byte, bool, error) {
 	return data, false, err
 }
 
+// OpenFile opens a file for reading as a stream.
+func (*Local) OpenFile(ctx context.Context, path string) (io.ReadCloser, error) {
+	return os.Open(path)
+}
+
 func (*Local) Stat(ctx context.Context, path string) (FileInfo, error) {
 	fi, err := os.Stat(path)
 	if err != nil {

@@ -3,6 +3,7 @@ package diag
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"net"
 	"time"
@@ -202,4 +203,13 @@ type Clock interface {
 	// machine's (negative when behind), and the uncertainty of the
 	// measurement.
 	ClockOffset(ctx context.Context) (offset, uncertainty time.Duration, err error)
+}
+
+// FileStreamer is an optional Target capability: reading a file as a
+// stream, so that a large database (dpkg's status file) is parsed as it
+// arrives instead of being held whole in memory for every host of a
+// sweep. Checks fall back to ReadFile when it is absent or answers
+// ErrUnsupported.
+type FileStreamer interface {
+	OpenFile(ctx context.Context, path string) (io.ReadCloser, error)
 }

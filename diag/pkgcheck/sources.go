@@ -1,10 +1,12 @@
 package pkgcheck
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"strings"
 
@@ -217,13 +219,37 @@ func queryDpkg(ctx context.Context, t diag.Target, name string) ([]installedPkg,
 	if ok, err := exists(ctx, t, dpkgStatusPath); err != nil || !ok {
 		return nil, absentOr(err, dpkgStatusPath+" is missing")
 	}
+	// The status file runs to megabytes and only one entry is wanted:
+	// parse it as it streams in where the target can, rather than hold a
+	// copy per host of a sweep.
+	if fsr, ok := t.(diag.FileStreamer); ok {
+		rc, err := fsr.OpenFile(ctx, dpkgStatusPath)
+		if err == nil {
+			defer rc.Close()
+			lr := &io.LimitedReader{R: rc, N: maxDatabase + 1}
+			out, err := scanDpkg(bufio.NewReaderSize(lr, 256<<10), name)
+			if lr.N <= 0 {
+				return nil, fmt.Errorf("%s is larger than %s, more than triage reads", dpkgStatusPath, diag.FormatBytes(maxDatabase))
+			}
+			return out, err
+		}
+		if !errors.Is(err, diag.ErrUnsupported) {
+			return nil, err
+		}
+	}
 	data, err := readDatabase(ctx, t, dpkgStatusPath)
 	if err != nil {
 		return nil, err
 	}
+	return scanDpkg(bytes.NewReader(data), name)
+}
+
+// scanDpkg finds the installed (or broken) entries for name in dpkg's
+// status database.
+func scanDpkg(r io.Reader, name string) ([]installedPkg, error) {
 	pkg, arch := splitArch(name)
 	var out []installedPkg
-	err = parseDpkgStatus(bytes.NewReader(data), func(st dpkgStatus) bool {
+	err := parseDpkgStatus(r, func(st dpkgStatus) bool {
 		if st.Package != pkg || (arch != "" && st.Arch != arch) {
 			return true
 		}
