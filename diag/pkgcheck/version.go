@@ -100,14 +100,7 @@ var debianScheme = scheme{name: "debian", compare: compareDebian, split: splitEp
 // characters, and digit runs by value. A missing revision is an empty one.
 func compareDebian(a, b string) int {
 	pa, pb := splitEpochRel(a), splitEpochRel(b)
-	ea, eb := pa.epoch, pb.epoch
-	if ea == "" {
-		ea = "0"
-	}
-	if eb == "" {
-		eb = "0"
-	}
-	if c := compareDigits(ea, eb); c != 0 {
+	if c := compareEpochs(pa.epoch, pb.epoch); c != 0 {
 		return c
 	}
 	if c := debianVerrevcmp(pa.upstream, pb.upstream); c != 0 {
@@ -176,14 +169,7 @@ var rpmScheme = scheme{name: "rpm", compare: compareRPM, split: splitEpochRel, j
 // leaves out; constraint.satisfied does the same for every manager.)
 func compareRPM(a, b string) int {
 	pa, pb := splitEpochRel(a), splitEpochRel(b)
-	ea, eb := pa.epoch, pb.epoch
-	if ea == "" {
-		ea = "0"
-	}
-	if eb == "" {
-		eb = "0"
-	}
-	if c := compareDigits(ea, eb); c != 0 {
+	if c := compareEpochs(pa.epoch, pb.epoch); c != 0 {
 		return c
 	}
 	if c := rpmvercmp(pa.upstream, pb.upstream); c != 0 {
@@ -626,4 +612,16 @@ func genericNormalize(v string) string {
 		}
 	}
 	return string(b)
+}
+
+// compareEpochs orders the epochs of Debian and RPM versions: numbers,
+// with a missing epoch counting as 0.
+func compareEpochs(a, b string) int {
+	if a == "" {
+		a = "0"
+	}
+	if b == "" {
+		b = "0"
+	}
+	return compareDigits(a, b)
 }
