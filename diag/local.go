@@ -89,6 +89,11 @@ func (*Local) ReadFile(ctx context.Context, path string, limit int64) ([]byte, b
 	return readCapped(f, limit)
 }
 
+// OpenFile opens a file of this machine.
+func (*Local) OpenFile(ctx context.Context, path string) (File, error) {
+	return os.Open(path)
+}
+
 // ReadFileTail reads the last limit bytes of a file, seeking past the rest.
 func (*Local) ReadFileTail(ctx context.Context, path string, limit int64) ([]byte, bool, error) {
 	if limit <= 0 {
@@ -151,11 +156,6 @@ func readCapped(r io.Reader, limit int64) ([]byte, bool, error) {
 		return data[:limit], true, err
 	}
 	return data, false, err
-}
-
-// OpenFile opens a file for reading as a stream.
-func (*Local) OpenFile(ctx context.Context, path string) (io.ReadCloser, error) {
-	return os.Open(path)
 }
 
 func (*Local) Stat(ctx context.Context, path string) (FileInfo, error) {

@@ -205,11 +205,18 @@ type Clock interface {
 	ClockOffset(ctx context.Context) (offset, uncertainty time.Duration, err error)
 }
 
-// FileStreamer is an optional Target capability: reading a file as a
-// stream, so that a large database (dpkg's status file) is parsed as it
-// arrives instead of being held whole in memory for every host of a
-// sweep. Checks fall back to ReadFile when it is absent or answers
-// ErrUnsupported.
+// FileStreamer is an optional Target capability: opening a file to read it
+// as a stream or at offsets, so that a large database (dpkg's status file)
+// is searched or parsed as it arrives instead of being held whole in
+// memory for every host of a sweep. Checks fall back to ReadFile when it
+// is absent or answers ErrUnsupported.
 type FileStreamer interface {
-	OpenFile(ctx context.Context, path string) (io.ReadCloser, error)
+	OpenFile(ctx context.Context, path string) (File, error)
+}
+
+// File is a file opened by a FileStreamer. *os.File is one.
+type File interface {
+	io.ReadCloser
+	io.ReaderAt
+	Stat() (fs.FileInfo, error)
 }

@@ -3,7 +3,6 @@ package remote
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 
 	"github.com/pkg/sftp"
@@ -13,9 +12,10 @@ import (
 
 var _ diag.FileStreamer = (*Target)(nil)
 
-// OpenFile opens a file over SFTP for reading as a stream. Without SFTP
-// it answers ErrUnsupported, and callers read the file whole with cat.
-func (t *Target) OpenFile(ctx context.Context, path string) (io.ReadCloser, error) {
+// OpenFile opens a file over SFTP for reading as a stream or at offsets.
+// Without SFTP it answers ErrUnsupported, and callers read the file whole
+// with cat.
+func (t *Target) OpenFile(ctx context.Context, path string) (diag.File, error) {
 	sc, err := t.sftpClient(ctx)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -60,4 +60,11 @@ func (f *ctxFile) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return f.File.Read(p)
+}
+
+func (f *ctxFile) ReadAt(p []byte, off int64) (int, error) {
+	if err := f.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return f.File.ReadAt(p, off)
 }

@@ -220,13 +220,24 @@ func queryDpkg(ctx context.Context, t diag.Target, name string) ([]installedPkg,
 		return nil, absentOr(err, dpkgStatusPath+" is missing")
 	}
 	// The status file runs to megabytes and only one entry is wanted:
-	// parse it as it streams in where the target can, rather than hold a
-	// copy per host of a sweep.
+	// where the target can open files, look the entry up by bisection
+	// (dpkglook.go), or else parse the file as it streams in, rather than
+	// hold a copy per host of a sweep.
 	if fsr, ok := t.(diag.FileStreamer); ok {
-		rc, err := fsr.OpenFile(ctx, dpkgStatusPath)
+		f, err := fsr.OpenFile(ctx, dpkgStatusPath)
 		if err == nil {
-			defer rc.Close()
-			lr := &io.LimitedReader{R: rc, N: maxDatabase + 1}
+			defer f.Close()
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > lookMinSize {
+				out, conclusive, err := lookDpkg(f, fi.Size(), name)
+				if err != nil {
+					return nil, fmt.Errorf("reading %s: %w", dpkgStatusPath, err)
+				}
+				if conclusive {
+					return out, nil
+				}
+			}
+			// ReadAt leaves the file's offset alone: Read starts at 0.
+			lr := &io.LimitedReader{R: f, N: maxDatabase + 1}
 			out, err := scanDpkg(bufio.NewReaderSize(lr, 256<<10), name)
 			if lr.N <= 0 {
 				return nil, fmt.Errorf("%s is larger than %s, more than triage reads", dpkgStatusPath, diag.FormatBytes(maxDatabase))
@@ -250,12 +261,8 @@ func scanDpkg(r io.Reader, name string) ([]installedPkg, error) {
 	pkg, arch := splitArch(name)
 	var out []installedPkg
 	err := parseDpkgStatus(r, func(st dpkgStatus) bool {
-		if st.Package != pkg || (arch != "" && st.Arch != arch) {
-			return true
-		}
-		installed, broken := dpkgState(st.Status)
-		if installed || broken != "" {
-			out = append(out, installedPkg{Name: st.Package, Arch: st.Arch, Version: st.Version, Broken: broken})
+		if p, ok := dpkgMatch(st, pkg, arch); ok {
+			out = append(out, p)
 		}
 		return true
 	})
@@ -263,6 +270,19 @@ func scanDpkg(r io.Reader, name string) ([]installedPkg, error) {
 		return nil, fmt.Errorf("reading %s: %w", dpkgStatusPath, err)
 	}
 	return out, nil
+}
+
+// dpkgMatch says whether a status record is package pkg (of arch, unless
+// that is ""), installed or there but broken, and returns it if so.
+func dpkgMatch(st dpkgStatus, pkg, arch string) (installedPkg, bool) {
+	if st.Package != pkg || (arch != "" && st.Arch != arch) {
+		return installedPkg{}, false
+	}
+	installed, broken := dpkgState(st.Status)
+	if !installed && broken == "" {
+		return installedPkg{}, false
+	}
+	return installedPkg{Name: st.Package, Arch: st.Arch, Version: st.Version, Broken: broken}, true
 }
 
 func queryAPK(ctx context.Context, t diag.Target, name string) ([]installedPkg, error) {
