@@ -289,6 +289,13 @@ func (t *Target) ReadFile(ctx context.Context, path string, limit int64) ([]byte
 		diag.Note(ctx, "the server offers no SFTP; files were read with cat")
 		return t.catFile(ctx, path, limit)
 	}
+	return sftpRead(ctx, sc, path, limit)
+}
+
+// sftpRead reads a file over SFTP, at most limit bytes, giving up when ctx
+// ends. It never falls back to a command: callers that may use one (ReadFile)
+// decide that themselves.
+func sftpRead(ctx context.Context, sc *sftp.Client, path string, limit int64) ([]byte, bool, error) {
 	type result struct {
 		data      []byte
 		truncated bool

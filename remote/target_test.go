@@ -8,9 +8,13 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -311,16 +315,186 @@ func TestDialWithoutForwarding(t *testing.T) {
 	}
 }
 
+// TestFactsMatchLocal: the facts found over SSH are this machine's own,
+// whether they come from /proc over SFTP (with no command run at all) or,
+// without SFTP, from uname.
 func TestFactsMatchLocal(t *testing.T) {
-	e := newEnv(t)
-	tg := e.mustDial(e.server(sshtest.Options{}))
-	remoteFacts, err := tg.Facts(context.Background())
+	localFacts, _ := diag.NewLocal().Facts(context.Background())
+	for _, tc := range []struct {
+		name      string
+		noSFTP    bool
+		wantExecs []string
+	}{
+		{name: "sftp", wantExecs: nil},
+		{name: "no sftp", noSFTP: true, wantExecs: []string{"uname -s -n -r -m", "cat -- /etc/os-release", "cat -- /proc/net/route"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var execs []string
+			e := newEnv(t)
+			tg := e.mustDial(e.server(sshtest.Options{NoSFTP: tc.noSFTP, Exec: func(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
+				mu.Lock()
+				execs = append(execs, cmd)
+				mu.Unlock()
+				return sshtest.ShellExec(ctx, cmd, stdin, stdout, stderr)
+			}}))
+			remoteFacts, err := tg.Facts(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if remoteFacts != localFacts {
+				t.Errorf("facts over SSH differ from local:\nremote %+v\nlocal  %+v", remoteFacts, localFacts)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(execs, tc.wantExecs) {
+				t.Errorf("commands run: %q, want %q", execs, tc.wantExecs)
+			}
+		})
+	}
+}
+
+// TestFactsFromHostFiles: the facts of hosts other than this machine,
+// from the files a test puts on an in-memory SFTP server: a kernel older
+// than kernel/arch (the arch is read off sftp-server's binary), and hosts
+// whose /proc is not Linux's or is missing, where uname has to answer.
+func TestFactsFromHostFiles(t *testing.T) {
+	elfARM64 := make([]byte, 64)
+	copy(elfARM64, "\x7fELF\x02\x01\x01")
+	elfARM64[18] = 183 // EM_AARCH64, little-endian
+	osRelease := "NAME=\"Rocky Linux\"\nID=\"rocky\"\nVERSION_ID=\"8.9\"\nPRETTY_NAME=\"Rocky Linux 8.9 (Green Obsidian)\"\n"
+	route := "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\neth0\t00000000\t0100000A\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+	for _, tc := range []struct {
+		name      string
+		files     map[string]string
+		uname     string
+		want      diag.Facts
+		wantExecs int
+	}{{
+		name: "kernel 4.18 without kernel/arch",
+		files: map[string]string{
+			"/proc/sys/kernel/ostype":    "Linux\n",
+			"/proc/sys/kernel/hostname":  "db7\n",
+			"/proc/sys/kernel/osrelease": "4.18.0-513.el8.aarch64\n",
+			"/proc/self/exe":             string(elfARM64),
+			"/usr/lib/os-release":        osRelease,
+			"/proc/net/route":            route,
+		},
+		want: diag.Facts{OS: "linux", Hostname: "db7", Kernel: "4.18.0-513.el8.aarch64", Arch: "arm64",
+			Distro: "rocky", DistroVersion: "8.9", PrettyName: "Rocky Linux 8.9 (Green Obsidian)", Gateway: "10.0.0.1"},
+	}, {
+		name:      "no /proc: uname answers",
+		files:     map[string]string{"/etc/motd": "hello\n"},
+		uname:     "FreeBSD fw1 14.1-RELEASE amd64\n",
+		want:      diag.Facts{OS: "freebsd", Hostname: "fw1", Kernel: "14.1-RELEASE", Arch: "amd64"},
+		wantExecs: 1,
+	}, {
+		name:      "/proc of another system: uname answers",
+		files:     map[string]string{"/proc/sys/kernel/ostype": "NotLinux\n", "/proc/sys/kernel/hostname": "x\n", "/proc/sys/kernel/osrelease": "1\n", "/proc/sys/kernel/arch": "x86_64\n"},
+		uname:     "Darwin mac 23.4.0 arm64\n",
+		want:      diag.Facts{OS: "darwin", Hostname: "mac", Kernel: "23.4.0", Arch: "arm64", Distro: "macos"},
+		wantExecs: 1,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var execs atomic.Int64
+			e := newEnv(t)
+			tg := e.mustDial(e.server(sshtest.Options{SFTPInMemory: true, Exec: func(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
+				execs.Add(1)
+				if cmd == "uname -s -n -r -m" && tc.uname != "" {
+					io.WriteString(stdout, tc.uname)
+					return 0
+				}
+				fmt.Fprintf(stderr, "sh: %s: not found\n", cmd)
+				return 127
+			}}))
+			sc, err := tg.sftpClient(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, content := range tc.files {
+				if err := sc.MkdirAll(path.Dir(name)); err != nil {
+					t.Fatal(err)
+				}
+				f, err := sc.Create(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.Write([]byte(content)); err != nil {
+					t.Fatal(err)
+				}
+				f.Close()
+			}
+			got, err := tg.Facts(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("facts:\n got %+v\nwant %+v", got, tc.want)
+			}
+			if n := execs.Load(); n != int64(tc.wantExecs) {
+				t.Errorf("%d commands run, want %d", n, tc.wantExecs)
+			}
+		})
+	}
+}
+
+func TestElfArch(t *testing.T) {
+	// This test's own binary is an ELF file of GOARCH.
+	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	localFacts, _ := diag.NewLocal().Facts(context.Background())
-	if remoteFacts != localFacts {
-		t.Errorf("facts over SSH differ from local:\nremote %+v\nlocal  %+v", remoteFacts, localFacts)
+	f, err := os.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := make([]byte, 64)
+	_, err = io.ReadFull(f, hdr)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := elfArch(hdr); got != runtime.GOARCH {
+		t.Errorf("elfArch(%s) = %q, want %q", exe, got, runtime.GOARCH)
+	}
+
+	// header builds the first 20 bytes of an ELF file.
+	header := func(class, data byte, machine uint16) []byte {
+		h := make([]byte, 20)
+		copy(h, "\x7fELF")
+		h[4], h[5], h[6] = class, data, 1
+		if data == 2 {
+			h[18], h[19] = byte(machine>>8), byte(machine)
+		} else {
+			h[18], h[19] = byte(machine), byte(machine>>8)
+		}
+		return h
+	}
+	for _, tc := range []struct {
+		hdr  []byte
+		want string
+	}{
+		{header(2, 1, 62), "amd64"},
+		{header(1, 1, 3), "386"},
+		{header(2, 1, 183), "arm64"},
+		{header(1, 1, 40), "arm"},
+		{header(2, 1, 21), "ppc64le"},
+		{header(2, 2, 21), "ppc64"},
+		{header(2, 2, 22), "s390x"},
+		{header(2, 1, 243), "riscv64"},
+		{header(2, 1, 258), "loong64"},
+		{header(1, 2, 8), "mips"},
+		{header(2, 1, 8), "mips64le"},
+		{header(1, 1, 243), ""}, // riscv32: not an arch Go names
+		{header(2, 1, 9999), ""},
+		{header(2, 3, 62), ""},      // no such byte order
+		{header(2, 1, 62)[:19], ""}, // cut short
+		{[]byte("#!/bin/sh\nexec something else\n"), ""},
+		{nil, ""},
+	} {
+		if got := elfArch(tc.hdr); got != tc.want {
+			t.Errorf("elfArch(% x) = %q, want %q", tc.hdr, got, tc.want)
+		}
 	}
 }
 
@@ -522,7 +696,7 @@ func TestRunCancelled(t *testing.T) {
 // with the reason instead of failing with garbage.
 func TestWindowsTargetSkips(t *testing.T) {
 	e := newEnv(t)
-	s := e.server(sshtest.Options{Exec: func(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
+	s := e.server(sshtest.Options{SFTPInMemory: true, Exec: func(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
 		word, _, _ := strings.Cut(cmd, " ")
 		fmt.Fprintf(stderr, "'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", word)
 		return 1

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -77,6 +78,13 @@ type Options struct {
 	// absolute paths reach the whole filesystem. SFTP is always read-only;
 	// any write fails with a permission error.
 	SFTPWorkDir string
+
+	// SFTPInMemory serves an in-memory filesystem over SFTP instead of the
+	// real one: a host whose files are not this machine's (no /proc, no
+	// /etc), such as a Windows server. It starts empty and, unlike the real
+	// one, may be written: a test puts in the files it wants the host to
+	// have. All sessions of the server share it.
+	SFTPInMemory bool
 
 	// SFTPThrottle, if positive, makes the SFTP server send its answers one
 	// byte at a time with this pause before each byte, as a server on a
@@ -190,6 +198,7 @@ type Server struct {
 
 	opts   Options
 	config *ssh.ServerConfig
+	memFS  sftp.Handlers // for SFTPInMemory
 	ln     net.Listener
 
 	ctx    context.Context // cancelled by Close
@@ -241,6 +250,9 @@ func Start(t testing.TB, opts Options) *Server {
 		ctx:      ctx,
 		cancel:   cancel,
 		conns:    make(map[*faultConn]struct{}),
+	}
+	if opts.SFTPInMemory {
+		s.memFS = sftp.InMemHandler()
 	}
 	s.config = s.serverConfig()
 	t.Cleanup(s.Close)

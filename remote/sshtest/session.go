@@ -235,10 +235,19 @@ func (srv *Server) runSFTP(s *session) {
 	if d := srv.opts.SFTPThrottle; d > 0 {
 		rw = &throttledChannel{lockedChannel: lc, ctx: s.ctx, delay: d}
 	}
-	server, err := sftp.NewServer(rw, opts...)
-	if err != nil {
-		sendExit(s.ch, 1)
-		return
+	var server interface {
+		Serve() error
+		Close() error
+	}
+	if srv.opts.SFTPInMemory {
+		server = sftp.NewRequestServer(rw, srv.memFS)
+	} else {
+		fs, err := sftp.NewServer(rw, opts...)
+		if err != nil {
+			sendExit(s.ch, 1)
+			return
+		}
+		server = fs
 	}
 	server.Serve()
 	// sftp-server exits with status 0 when the client hangs up.
