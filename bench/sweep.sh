@@ -23,7 +23,10 @@
 #                        0: skip it; 1: require it
 #   BENCH_PORT_BASE      first port of the fleet (bench/fleet-start.sh)
 #   BENCH_TRIAGE=FILE    sweep with this triage binary instead of building one
-#                        from the checkout (to compare two builds)
+#                        from the checkout
+#   BENCH_BASELINE=FILE  also sweep with this other triage binary in every
+#                        round, as the column "baseline" (to compare two builds
+#                        in one run, under the same load)
 #
 # Runs as root or as a normal user; everything listens and connects on
 # 127.0.0.1 only.
@@ -100,6 +103,10 @@ else
   echo "sweep.sh: building triage"
   (cd "$root" && go build -o "$work/triage" ./cmd/triage)
 fi
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  [ -x "$BENCH_BASELINE" ] || die "BENCH_BASELINE=$BENCH_BASELINE is not an executable"
+  cp "$BENCH_BASELINE" "$work/baseline"
+fi
 rm -f "$work"/*.times
 "$bench/fleet-start.sh" "$n" "$fleet"
 
@@ -164,13 +171,14 @@ timed() {
   return "$code"
 }
 
+# run_triage [NAME]: a sweep by $work/NAME (default triage), timed as NAME.
 run_triage() {
-  local code=0
-  timed triage "$work/triage" sweep -i "$fleet/hosts.yaml" -F "$fleet/ssh_config" \
+  local code=0 name=${1:-triage}
+  timed "$name" "$work/$name" sweep -i "$fleet/hosts.yaml" -F "$fleet/ssh_config" \
     --parallel "$n" -o json "$bench/bench.yaml" || code=$?
   # 0-2 are verdicts on hosts that were all checked; 3 is a host not checked.
   if [ "$code" -gt 2 ]; then
-    die "triage sweep exited $code: $(tail -n 5 "$work/out/triage.stderr")"
+    die "$name sweep exited $code: $(tail -n 5 "$work/out/$name.stderr")"
   fi
 }
 
@@ -187,6 +195,7 @@ run_ansible() {
 
 round() {
   run_triage
+  if [ -n "${BENCH_BASELINE:-}" ]; then run_triage baseline; fi
   run_openssh
   if [ "$use_ansible" = 1 ]; then run_ansible; fi
 }
@@ -207,7 +216,7 @@ measuring=1
 for r in $(seq "$rounds"); do
   round
   line="round $r:"
-  for tool in triage openssh ansible; do
+  for tool in triage baseline openssh ansible; do
     [ -s "$work/$tool.times" ] || continue
     read -r wall user sys _ server < <(tail -n 1 "$work/$tool.times")
     if [ "$(id -u)" != 0 ]; then server=-1; fi
@@ -222,9 +231,9 @@ echo
 echo "== sweep of $n hosts, median of $rounds rounds"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load average $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after"
 echo "tools: $("$work/triage" version), $(ssh -V 2>&1), $ansible_version"
-printf '%-8s %8s %8s %15s %14s\n' tool "wall s" "CPU s" "servers' CPU s" "peak RSS MiB"
+printf '%-9s %8s %8s %15s %14s\n' tool "wall s" "CPU s" "servers' CPU s" "peak RSS MiB"
 declare -A wall cpu
-for tool in triage openssh ansible; do
+for tool in triage baseline openssh ansible; do
   [ -s "$work/$tool.times" ] || continue
   wall[$tool]=$(median 1 "$work/$tool.times")
   cpu[$tool]=$(median 1 <(cpu_file "$work/$tool.times"))
@@ -233,12 +242,15 @@ for tool in triage openssh ansible; do
   # sessions' CPU time on to the listener: the count would be short.
   if [ "$(id -u)" != 0 ]; then server=n/a; fi
   rss=$(median 4 "$work/$tool.times")
-  printf '%-8s %8.2f %8.2f %15s %14.1f\n' "$tool" "${wall[$tool]}" "${cpu[$tool]}" "$server" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
+  printf '%-9s %8.2f %8.2f %15s %14.1f\n' "$tool" "${wall[$tool]}" "${cpu[$tool]}" "$server" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
 done
 echo "(CPU: the tool's own processes, user + system; servers' CPU: what the fleet's sshd and the sessions they ran used meanwhile, counted as root only)"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
 echo "triage/OpenSSH: wall $(ratio "${wall[triage]}" "${wall[openssh]}")x, CPU $(ratio "${cpu[triage]}" "${cpu[openssh]}")x   (target: wall <= 1.5x)"
+if [ -n "${wall[baseline]:-}" ]; then
+  echo "triage/baseline: wall $(ratio "${wall[triage]}" "${wall[baseline]}")x, CPU $(ratio "${cpu[triage]}" "${cpu[baseline]}")x"
+fi
 if [ -n "${wall[ansible]:-}" ]; then
   echo "Ansible/triage: wall $(ratio "${wall[ansible]}" "${wall[triage]}")x, CPU $(ratio "${cpu[ansible]}" "${cpu[triage]}")x   (target: wall >= 10x)"
 else
