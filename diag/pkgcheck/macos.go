@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	// Info.plist files in application bundles are XML or binary property
@@ -32,24 +33,54 @@ const maxPlist = 1 << 20
 
 // bundleInfo is what an application's Info.plist says about it.
 type bundleInfo struct {
-	Name         string `plist:"CFBundleName"`
-	DisplayName  string `plist:"CFBundleDisplayName"`
-	ID           string `plist:"CFBundleIdentifier"`
-	ShortVersion string `plist:"CFBundleShortVersionString"`
-	Version      string `plist:"CFBundleVersion"`
+	Name         string // CFBundleName
+	DisplayName  string // CFBundleDisplayName
+	ID           string // CFBundleIdentifier
+	ShortVersion string // CFBundleShortVersionString
+	Version      string // CFBundleVersion
 }
 
 // parseInfoPlist reads an application's Info.plist, in any of the forms
 // macOS writes.
+//
+// The keys are read as whatever type they hold, not decoded into strings:
+// the version keys should be strings, but tools write numbers there too
+// (PyInstaller wrote <integer>1</integer> as CFBundleShortVersionString
+// for version=1, pyinstaller/pyinstaller#4466), and one number would make
+// the whole file fail to decode and the app look missing.
 func parseInfoPlist(data []byte) (bundleInfo, error) {
-	var bi bundleInfo
-	if _, err := plist.Unmarshal(data, &bi); err != nil {
+	var raw map[string]any
+	if _, err := plist.Unmarshal(data, &raw); err != nil {
 		return bundleInfo{}, err
+	}
+	bi := bundleInfo{
+		Name:         plistText(raw["CFBundleName"]),
+		DisplayName:  plistText(raw["CFBundleDisplayName"]),
+		ID:           plistText(raw["CFBundleIdentifier"]),
+		ShortVersion: plistText(raw["CFBundleShortVersionString"]),
+		Version:      plistText(raw["CFBundleVersion"]),
 	}
 	if bi.ID == "" && bi.Name == "" {
 		return bundleInfo{}, errors.New("neither CFBundleIdentifier nor CFBundleName is set")
 	}
 	return bi, nil
+}
+
+// plistText is a property list value as text: strings as they are,
+// numbers as written; anything else (arrays, dictionaries, dates) is not
+// a name or a version.
+func plistText(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case uint64:
+		return strconv.FormatUint(v, 10)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return ""
 }
 
 // version is the version a person sees in the app's About box.

@@ -179,8 +179,9 @@ func parseLaunchctlPrint(data []byte) serviceState {
 }
 
 // parseLaunchctlDisabled reads `launchctl print-disabled DOMAIN`: lines
-// such as `"com.openssh.sshd" => disabled` (or, before macOS 10.14,
-// `=> true` for disabled and `=> false` for enabled), keyed by label.
+// such as `"com.openssh.sshd" => disabled` (or, before macOS 13 Ventura,
+// `=> true` for disabled and `=> false` for enabled: Monterey still
+// printed true, usnistgov/macos_security#167), keyed by label.
 func parseLaunchctlDisabled(data []byte) map[string]bool {
 	out := map[string]bool{}
 	sc := bufio.NewScanner(bytes.NewReader(data))

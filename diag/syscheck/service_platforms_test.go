@@ -33,7 +33,8 @@ func TestParseLaunchctlDisabled(t *testing.T) {
 			t.Errorf("%s: disabled=%v listed=%v, want disabled=%v", label, d, ok, disabled)
 		}
 	}
-	// Before macOS 10.14, true meant disabled.
+	// Before macOS 13 Ventura, true meant disabled (the file was recorded
+	// from 10.13).
 	old := parseLaunchctlDisabled([]byte(readTestdata(t, "launchctl/print-disabled-10.13.txt")))
 	if !old["com.openssh.sshd"] || old["com.apple.screensharing"] {
 		t.Errorf("10.13 form read as %v", old)
