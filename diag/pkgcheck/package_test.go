@@ -5,11 +5,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -86,7 +89,19 @@ func (f *fakeTarget) Dial(context.Context, string, string) (net.Conn, error) {
 	return nil, errors.New("no network")
 }
 
-func rpmArgv() string { return "rpm -qa --queryformat " + rpmQueryFormat }
+// The commands the fake target is asked to run, as the key of its cmds.
+func rpmListArgv() string             { return "rpm -qa --queryformat " + rpmQueryFormat }
+func rpmQueryArgv(name string) string { return "rpm -q --queryformat " + rpmQueryFormat + " " + name }
+
+// rpmNotInstalledResult is what rpm -q does for a package it does not have.
+func rpmNotInstalledResult(name string) diag.CommandResult {
+	return diag.CommandResult{ExitCode: 1, Stdout: []byte("package " + name + " is not installed\n")}
+}
+
+// pacmanNotFoundResult is what pacman -Q does for a package it does not have.
+func pacmanNotFoundResult(name string) diag.CommandResult {
+	return diag.CommandResult{ExitCode: 1, Stderr: []byte("error: package '" + name + "' was not found\n")}
+}
 
 // The machines of testdata, one per package manager.
 func dpkgTarget(t *testing.T) *fakeTarget {
@@ -99,7 +114,23 @@ func rpmTarget(t *testing.T) *fakeTarget {
 	ft := newFake()
 	ft.facts.Distro = "rhel"
 	ft.dirs["/var/lib/rpm"] = true
-	ft.cmds[rpmArgv()] = diag.CommandResult{Stdout: readTestdata(t, "rpm-qa.txt")}
+	// What rpm -q prints, on the machine of rpm-qa.txt, for the names the
+	// tests ask about: every installed version of the name, or the one
+	// architecture of name.arch.
+	for name, out := range map[string]string{
+		"openssl":    "openssl\t1\t3.0.7\t27.el9\tx86_64\n",
+		"kernel":     "kernel\t\t5.14.0\t362.8.1.el9_3\tx86_64\nkernel\t\t5.14.0\t427.13.1.el9_4\tx86_64\n",
+		"glibc":      "glibc\t\t2.34\t100.el9\tx86_64\nglibc\t\t2.34\t100.el9\ti686\n",
+		"glibc.i686": "glibc\t\t2.34\t100.el9\ti686\n",
+		"libstdc++":  "libstdc++\t\t11.4.1\t3.el9\tx86_64\n",
+		// rpm -q reads a label, name-version, as well as a name.
+		"kernel-5.14.0": "kernel\t\t5.14.0\t362.8.1.el9_3\tx86_64\nkernel\t\t5.14.0\t427.13.1.el9_4\tx86_64\n",
+	} {
+		ft.cmds[rpmQueryArgv(name)] = diag.CommandResult{Stdout: []byte(out)}
+	}
+	for _, name := range []string{"nginx", "made-up-pkg"} {
+		ft.cmds[rpmQueryArgv(name)] = rpmNotInstalledResult(name)
+	}
 	return ft
 }
 
@@ -114,7 +145,17 @@ func pacmanTarget(t *testing.T) *fakeTarget {
 	ft := newFake()
 	ft.facts.Distro = "arch"
 	ft.dirs[pacmanLocalPath] = true
-	ft.cmds["pacman -Q"] = diag.CommandResult{Stdout: readTestdata(t, "pacman-Q.txt")}
+	// What pacman -Q NAME prints on the machine of pacman-Q.txt.
+	for _, line := range strings.Split(strings.TrimSpace(string(readTestdata(t, "pacman-Q.txt"))), "\n") {
+		name, _, _ := strings.Cut(line, " ")
+		ft.cmds["pacman -Q "+name] = diag.CommandResult{Stdout: []byte(line + "\n")}
+	}
+	for _, name := range []string{"nginx", "made-up-pkg"} {
+		ft.cmds["pacman -Q "+name] = pacmanNotFoundResult(name)
+	}
+	// pacman -Q answers for a package providing the name when no package
+	// is called so.
+	ft.cmds["pacman -Q sh"] = diag.CommandResult{Stdout: []byte("bash 5.2.026-2\n")}
 	return ft
 }
 
@@ -169,6 +210,10 @@ func TestPackageValidate(t *testing.T) {
 		{newPackage("open ssl", func(p *Package) { p.Manager = "dpkg" }), []string{"name"}, "not a package name"},
 		{newPackage("bad\tname", nil), []string{"name"}, "control characters"},
 		{newPackage("-rf", nil), []string{"name"}, ""},
+		{newPackage("-e", func(p *Package) { p.Manager = "rpm" }), []string{"name"}, "starting with a letter or digit"},
+		{newPackage("--eval=%(id)", func(p *Package) { p.Manager = "rpm" }), []string{"name"}, "starting with a letter or digit"},
+		{newPackage("-Syu", func(p *Package) { p.Manager = "pacman" }), []string{"name"}, "starting with a letter or digit"},
+		{newPackage("--version", nil), []string{"name"}, "start with a letter or digit"},
 		{newPackage("", nil), []string{"name"}, ""},
 		{newPackage("libc6:amd64", func(p *Package) { p.Manager = "rpm" }), []string{"name"}, "only dpkg"},
 		{newPackage("openssl", func(p *Package) { p.Manager, p.Version = "apk", ">= 3.1.4-r1" }), nil, ""},
@@ -240,6 +285,12 @@ func TestPackageKind(t *testing.T) {
 			"glibc.i686 2.34-100.el9 is installed (rpm)", "", "rpm"},
 		{"rpm missing", rpmTarget, newPackage("nginx", nil), diag.Fail,
 			"nginx is not installed (asked rpm)", "dnf install nginx", ""},
+		{"rpm both arches", rpmTarget, newPackage("glibc", nil), diag.Pass,
+			"glibc 2.34-100.el9 is installed (rpm)", "", "rpm"},
+		{"rpm plus in name", rpmTarget, newPackage("libstdc++", func(p *Package) { p.Manager = "rpm" }), diag.Pass,
+			"libstdc++ 11.4.1-3.el9 is installed (rpm)", "", "rpm"},
+		{"rpm label is not a name", rpmTarget, newPackage("kernel-5.14.0", nil), diag.Fail,
+			"kernel-5.14.0 is not installed (asked rpm)", "dnf install kernel-5.14.0", ""},
 
 		// apk
 		{"apk", apkTarget, newPackage("openssl", func(p *Package) { p.Version = ">= 3.1.4, < 3.2" }), diag.Pass,
@@ -254,6 +305,14 @@ func TestPackageKind(t *testing.T) {
 			"linux 6.7.9.arch1-1 is installed (pacman), as required", "", "pacman"},
 		{"pacman too old", pacmanTarget, newPackage("openssl", func(p *Package) { p.Version = ">= 3.3" }), diag.Fail,
 			"openssl 3.2.1-1 is installed (pacman); required >= 3.3", "pacman -Syu", "pacman"},
+		{"pacman epoch", pacmanTarget, newPackage("zlib", func(p *Package) { p.Version = ">= 1.3" }), diag.Pass,
+			"zlib 1:1.3.1-1 is installed (pacman), as required", "", "pacman"},
+		{"pacman missing", pacmanTarget, newPackage("nginx", nil), diag.Fail,
+			"nginx is not installed (asked pacman)", "pacman -S nginx", ""},
+		{"pacman provider is not the package", pacmanTarget, newPackage("sh", nil), diag.Fail,
+			"sh is not installed (asked pacman)", "pacman -S sh", ""},
+		{"pacman absent as required", pacmanTarget, newPackage("made-up-pkg", func(p *Package) { p.State = "absent" }), diag.Pass,
+			"made-up-pkg is not installed (asked pacman), as required", "", ""},
 
 		// application stores beside dpkg
 		{"flatpak", desktopTarget, newPackage("org.mozilla.firefox", func(p *Package) { p.Version = ">= 120" }), diag.Pass,
@@ -329,7 +388,12 @@ func TestPackageCannotCheck(t *testing.T) {
 	// rpm fails while dpkg does not have the package.
 	ft = dpkgTarget(t)
 	ft.dirs["/usr/lib/sysimage/rpm"] = true
-	ft.cmds[rpmArgv()] = diag.CommandResult{ExitCode: 1, Stderr: []byte("error: cannot open Packages database in /usr/lib/sysimage/rpm\n")}
+	// rpm says the package is not installed after failing to open its
+	// database, too; the listing then fails the same way.
+	ft.cmds[rpmQueryArgv("made-up-pkg")] = diag.CommandResult{ExitCode: 1,
+		Stdout: []byte("package made-up-pkg is not installed\n"),
+		Stderr: []byte("error: cannot open Packages database in /usr/lib/sysimage/rpm\n")}
+	ft.cmds[rpmListArgv()] = diag.CommandResult{ExitCode: 1, Stderr: []byte("error: cannot open Packages database in /usr/lib/sysimage/rpm\n")}
 	r = newPackage("made-up-pkg", nil).Run(context.Background(), ft)
 	checkResult(t, r, diag.Error)
 	if !strings.Contains(r.Message, "cannot open Packages database") {
@@ -485,4 +549,356 @@ func TestPackageSharedAcrossGoroutines(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestPackageAsksForOnePackage checks that rpm and pacman are asked for
+// the one package, not for the list of everything installed.
+func TestPackageAsksForOnePackage(t *testing.T) {
+	for _, tc := range []struct {
+		target func(*testing.T) *fakeTarget
+		p      *Package
+		want   diag.Status
+		ran    string
+	}{
+		{rpmTarget, newPackage("kernel", nil), diag.Pass, rpmQueryArgv("kernel")},
+		{rpmTarget, newPackage("nginx", nil), diag.Fail, rpmQueryArgv("nginx")},
+		{rpmTarget, newPackage("nginx", func(p *Package) { p.State = "absent" }), diag.Pass, rpmQueryArgv("nginx")},
+		{pacmanTarget, newPackage("linux", nil), diag.Pass, "pacman -Q linux"},
+		{pacmanTarget, newPackage("nginx", nil), diag.Fail, "pacman -Q nginx"},
+	} {
+		ft := tc.target(t)
+		r := tc.p.Run(context.Background(), ft)
+		checkResult(t, r, tc.want)
+		if ran := systemManagerRuns(ft); !reflect.DeepEqual(ran, []string{tc.ran}) {
+			t.Errorf("%s: ran %q, want only %q", tc.p.Name, ran, tc.ran)
+		}
+	}
+}
+
+// TestRPMTargetIsRPMQA checks the fake's rpm -q answers against the
+// machine they stand for: each line is one rpm -qa printed there.
+func TestRPMTargetIsRPMQA(t *testing.T) {
+	qa := strings.SplitAfter(string(readTestdata(t, "rpm-qa.txt")), "\n")
+	for cmd, res := range rpmTarget(t).cmds {
+		if res.ExitCode != 0 {
+			continue
+		}
+		for _, line := range strings.SplitAfter(strings.TrimSpace(string(res.Stdout))+"\n", "\n") {
+			if line != "" && !slices.Contains(qa, line) {
+				t.Errorf("%s prints %q, which is not in rpm-qa.txt", cmd, line)
+			}
+		}
+	}
+}
+
+// systemManagerRuns is what the fake target ran of rpm and pacman, leaving
+// out the application stores asked after them.
+func systemManagerRuns(ft *fakeTarget) []string {
+	var out []string
+	for _, cmd := range ft.ran {
+		if strings.HasPrefix(cmd, "rpm ") || strings.HasPrefix(cmd, "pacman ") {
+			out = append(out, cmd)
+		}
+	}
+	return out
+}
+
+// TestPackageQueryFailures checks how a failed rpm -q or pacman -Q is
+// read: "not installed" only when the manager says so and nothing else;
+// anything else goes to the whole listing, which answers or fails.
+func TestPackageQueryFailures(t *testing.T) {
+	const dbError = "error: cannot open Packages database in /var/lib/rpm\n"
+	for _, tc := range []struct {
+		name   string
+		target func(*testing.T) *fakeTarget
+		pkg    string
+		cmds   map[string]diag.CommandResult
+		want   diag.Status
+		msg    string // the message contains it
+		ran    []string
+	}{
+		{"rpm in German", rpmTarget, "nginx", map[string]diag.CommandResult{
+			rpmQueryArgv("nginx"): {ExitCode: 1, Stdout: []byte("Das Paket nginx ist nicht installiert\n")},
+			rpmListArgv():         {Stdout: readTestdata(t, "rpm-qa.txt")},
+		}, diag.Fail, "nginx is not installed (asked rpm)", []string{rpmQueryArgv("nginx"), rpmListArgv()}},
+		{"rpm in German, installed", rpmTarget, "bash", map[string]diag.CommandResult{
+			rpmQueryArgv("bash"): {ExitCode: 1, Stdout: []byte("Das Paket bash ist nicht installiert\n")},
+			rpmListArgv():        {Stdout: readTestdata(t, "rpm-qa.txt")},
+		}, diag.Pass, "bash 5.1.8-9.el9 is installed (rpm)", []string{rpmQueryArgv("bash"), rpmListArgv()}},
+		{"rpm warns", rpmTarget, "nginx", map[string]diag.CommandResult{
+			rpmQueryArgv("nginx"): {ExitCode: 1, Stdout: []byte("package nginx is not installed\n"),
+				Stderr: []byte("warning: Found bdb Packages database while attempting sqlite backend: using bdb backend.\n")},
+			rpmListArgv(): {Stdout: readTestdata(t, "rpm-qa.txt")},
+		}, diag.Fail, "nginx is not installed (asked rpm)", []string{rpmQueryArgv("nginx"), rpmListArgv()}},
+		{"rpm database damaged", rpmTarget, "nginx", map[string]diag.CommandResult{
+			rpmQueryArgv("nginx"): {ExitCode: 1, Stdout: []byte("package nginx is not installed\n"), Stderr: []byte(dbError)},
+			rpmListArgv():         {ExitCode: 1, Stderr: []byte(dbError)},
+		}, diag.Error, "rpm: rpm -qa --queryformat", []string{rpmQueryArgv("nginx"), rpmListArgv()}},
+		{"rpm database locked", rpmTarget, "kernel", map[string]diag.CommandResult{
+			rpmQueryArgv("kernel"): {ExitCode: 1, Stderr: []byte("error: sqlite failure: database is locked\n")},
+			rpmListArgv():          {ExitCode: 1, Stderr: []byte("error: sqlite failure: database is locked\n")},
+		}, diag.Error, "database is locked", []string{rpmQueryArgv("kernel"), rpmListArgv()}},
+		{"rpm not installed twice", rpmTarget, "nginx", map[string]diag.CommandResult{
+			rpmQueryArgv("nginx"): {ExitCode: 1, Stdout: []byte("package nginx is not installed\npackage nginx is not installed\n")},
+			rpmListArgv():         {ExitCode: 1, Stderr: []byte(dbError)},
+		}, diag.Error, "cannot open Packages database", []string{rpmQueryArgv("nginx"), rpmListArgv()}},
+		{"rpm killed", rpmTarget, "nginx", map[string]diag.CommandResult{
+			rpmQueryArgv("nginx"): {ExitCode: 137},
+			rpmListArgv():         {ExitCode: 137},
+		}, diag.Error, "exited 137", []string{rpmQueryArgv("nginx"), rpmListArgv()}},
+		{"rpm program missing", rpmTarget, "nginx", map[string]diag.CommandResult{
+			rpmQueryArgv("nginx"): {}, // replaced by "not found" below
+		}, diag.Error, "found no package manager", []string{rpmQueryArgv("nginx")}},
+		{"pacman file in the working directory", pacmanTarget, "nginx", map[string]diag.CommandResult{
+			"pacman -Q nginx": {ExitCode: 1, Stderr: []byte("error: package 'nginx' was not found\nwarning: 'nginx' is a file, you might want to use -p/--file.\n")},
+		}, diag.Fail, "nginx is not installed (asked pacman)", []string{"pacman -Q nginx"}},
+		{"pacman in German", pacmanTarget, "nginx", map[string]diag.CommandResult{
+			"pacman -Q nginx": {ExitCode: 1, Stderr: []byte("Fehler: Paket »nginx« wurde nicht gefunden\n")},
+			"pacman -Q":       {Stdout: readTestdata(t, "pacman-Q.txt")},
+		}, diag.Fail, "nginx is not installed (asked pacman)", []string{"pacman -Q nginx", "pacman -Q"}},
+		{"pacman broken entry", pacmanTarget, "nginx", map[string]diag.CommandResult{
+			"pacman -Q nginx": {ExitCode: 1, Stderr: []byte("error: could not open file /var/lib/pacman/local/nginx-1.24.0-1/desc: No such file or directory\nerror: package 'nginx' was not found\n")},
+			"pacman -Q":       {Stdout: []byte("nginx 1.24.0-1\n")},
+		}, diag.Pass, "nginx 1.24.0-1 is installed (pacman)", []string{"pacman -Q nginx", "pacman -Q"}},
+		{"pacman cannot start", pacmanTarget, "nginx", map[string]diag.CommandResult{
+			"pacman -Q nginx": {ExitCode: 1, Stderr: []byte("error: failed to initialize alpm library:\n(root: /, dbpath: /var/lib/pacman/)\ncould not find or read directory\n")},
+			"pacman -Q":       {ExitCode: 1, Stderr: []byte("error: failed to initialize alpm library:\n(root: /, dbpath: /var/lib/pacman/)\ncould not find or read directory\n")},
+		}, diag.Error, "pacman: pacman -Q exited 1: error: failed to initialize alpm library", []string{"pacman -Q nginx", "pacman -Q"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ft := tc.target(t)
+			for k, v := range tc.cmds {
+				ft.cmds[k] = v
+			}
+			if tc.name == "rpm program missing" {
+				delete(ft.cmds, rpmQueryArgv("nginx"))
+			}
+			r := newPackage(tc.pkg, nil).Run(context.Background(), ft)
+			checkResult(t, r, tc.want)
+			if !strings.Contains(r.Message, tc.msg) {
+				t.Errorf("message %q does not contain %q", r.Message, tc.msg)
+			}
+			if ran := systemManagerRuns(ft); !reflect.DeepEqual(ran, tc.ran) {
+				t.Errorf("ran %q, want %q", ran, tc.ran)
+			}
+		})
+	}
+}
+
+// TestPackageNameNeverAnOption checks that a name starting with "-",
+// should one get past Validate, is never passed to rpm or pacman.
+func TestPackageNameNeverAnOption(t *testing.T) {
+	for _, name := range []string{"-e", "--eval=%(id)", "-Syu", "--", "-"} {
+		ft := rpmTarget(t)
+		ft.cmds[rpmListArgv()] = diag.CommandResult{Stdout: readTestdata(t, "rpm-qa.txt")}
+		ft.dirs[pacmanLocalPath] = true
+		for _, q := range []func(context.Context, diag.Target, string) ([]installedPkg, error){queryRPM, queryPacman} {
+			if pkgs, err := q(context.Background(), ft, name); err != nil || len(pkgs) != 0 {
+				t.Errorf("%q: %v, %v", name, pkgs, err)
+			}
+		}
+		// The kind, run without Validate, asks every manager.
+		checkResult(t, newPackage(name, func(p *Package) { p.State = "absent" }).Run(context.Background(), ft), diag.Pass)
+		for _, cmd := range ft.ran {
+			switch cmd {
+			case rpmListArgv(), "flatpak list --columns=application,version", "snap list":
+			default:
+				t.Errorf("%q: ran %q", name, cmd)
+			}
+		}
+	}
+}
+
+func TestRPMNotInstalled(t *testing.T) {
+	for _, tc := range []struct {
+		res  diag.CommandResult
+		want bool
+	}{
+		{rpmNotInstalledResult("nginx"), true},
+		{diag.CommandResult{ExitCode: 1, Stdout: []byte("package nginx is not installed")}, true},
+		{diag.CommandResult{ExitCode: 0, Stdout: []byte("package nginx is not installed\n")}, false},
+		{diag.CommandResult{ExitCode: 2, Stdout: []byte("package nginx is not installed\n")}, false},
+		{diag.CommandResult{ExitCode: 1, Stdout: []byte("package nginx-core is not installed\n")}, false},
+		{diag.CommandResult{ExitCode: 1, Stdout: []byte("package nginx is not installed\n"), Stderr: []byte("error: cannot open Packages index using db5 - (-30973)\n")}, false},
+		{diag.CommandResult{ExitCode: 1, Stderr: []byte("error: rpmdb: BDB0113 Thread/process 1/2 failed\n")}, false},
+		{diag.CommandResult{ExitCode: 1}, false},
+	} {
+		if got := rpmNotInstalled(tc.res, "nginx"); got != tc.want {
+			t.Errorf("%+v: %v, want %v", tc.res, got, tc.want)
+		}
+	}
+}
+
+func TestPacmanNotFound(t *testing.T) {
+	for _, tc := range []struct {
+		res  diag.CommandResult
+		want bool
+	}{
+		{pacmanNotFoundResult("nginx"), true},
+		{diag.CommandResult{ExitCode: 1, Stderr: []byte("error: package 'nginx' was not found\nwarning: 'nginx' is a file, you might want to use -p/--file.\n")}, true},
+		{diag.CommandResult{ExitCode: 0, Stderr: []byte("error: package 'nginx' was not found\n")}, false},
+		{diag.CommandResult{ExitCode: 1, Stderr: []byte("error: package 'nginx-mainline' was not found\n")}, false},
+		{diag.CommandResult{ExitCode: 1, Stdout: []byte("nginx 1.24.0-1\n"), Stderr: []byte("error: package 'nginx' was not found\n")}, false},
+		{diag.CommandResult{ExitCode: 1, Stderr: []byte("warning: config file /etc/pacman.conf, line 12: directive 'X' in section 'options' not recognized.\nerror: package 'nginx' was not found\n")}, false},
+		{diag.CommandResult{ExitCode: 1, Stderr: []byte("error: package 'nginx' was not found\nerror: could not open file\n")}, false},
+		{diag.CommandResult{ExitCode: 1, Stderr: []byte("error: could not load package 'nginx': invalid or corrupted package\n")}, false},
+		{diag.CommandResult{ExitCode: 1}, false},
+	} {
+		if got := pacmanNotFound(tc.res, "nginx"); got != tc.want {
+			t.Errorf("%+v: %v, want %v", tc.res, got, tc.want)
+		}
+	}
+}
+
+// rpmDBTarget is this machine with rpm pointed at a database of the
+// test's own: rpm's database directories are said to be there, and every
+// rpm command is given --dbpath.
+type rpmDBTarget struct {
+	*diag.Local
+	dbpath string
+
+	mu  sync.Mutex
+	ran [][]string
+}
+
+func (r *rpmDBTarget) Stat(ctx context.Context, path string) (diag.FileInfo, error) {
+	if slices.Contains(rpmDBPaths, path) {
+		path = r.dbpath
+	}
+	return r.Local.Stat(ctx, path)
+}
+
+func (r *rpmDBTarget) Run(ctx context.Context, c diag.Command) (diag.CommandResult, error) {
+	r.mu.Lock()
+	r.ran = append(r.ran, c.Argv)
+	r.mu.Unlock()
+	if c.Argv[0] == "rpm" {
+		c.Argv = append([]string{"rpm", "--dbpath", r.dbpath}, c.Argv[1:]...)
+	}
+	return r.Local.Run(ctx, c)
+}
+
+// buildRPMDB builds empty packages with rpmbuild and records them in a new
+// rpm database, touching nothing else: the names, epochs, versions and
+// architectures of real packages, asked of real rpm.
+func buildRPMDB(t *testing.T) string {
+	t.Helper()
+	for _, tool := range []string{"rpm", "rpmbuild"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (apt-get install rpm, dnf install rpm-build)", tool)
+		}
+	}
+	dir := t.TempDir()
+	run := func(argv ...string) {
+		t.Helper()
+		if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+			t.Skipf("%s: %v\n%s", strings.Join(argv, " "), err, out)
+		}
+	}
+	for i, pkg := range []struct{ name, epoch, version, release, target string }{
+		{"triage-probe", "2", "1.2", "3", "noarch"},
+		{"triage-probe", "2", "1.10", "3", "x86_64"},
+		{"triage-probe", "2", "1.10", "3", "i686"},
+		{"triage-plain++", "", "0.9", "1.fc40", "x86_64"},
+	} {
+		spec := "Name: " + pkg.name + "\nVersion: " + pkg.version + "\nRelease: " + pkg.release + "\n"
+		if pkg.epoch != "" {
+			spec += "Epoch: " + pkg.epoch + "\n"
+		}
+		spec += "Summary: a package for triage's tests\nLicense: MIT\n%description\nNothing.\n%files\n"
+		path := filepath.Join(dir, fmt.Sprintf("p%d.spec", i))
+		if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run("rpmbuild", "-bb", "--quiet", "--target", pkg.target,
+			"--define", "_topdir "+filepath.Join(dir, "build"),
+			"--define", "debug_package %{nil}", path)
+	}
+	rpms, _ := filepath.Glob(filepath.Join(dir, "build", "RPMS", "*", "*.rpm"))
+	if len(rpms) != 4 {
+		t.Fatalf("rpmbuild made %q", rpms)
+	}
+	db := filepath.Join(dir, "db")
+	run("rpm", "--dbpath", db, "--initdb")
+	run(append([]string{"rpm", "--dbpath", db, "-i", "--justdb", "--nodeps", "--noscripts", "--ignorearch", "--ignoreos"}, rpms...)...)
+	return db
+}
+
+// TestQueryRPMReal asks real rpm, and checks that rpm -q answers as the
+// whole listing does for names, name.arch, labels and missing packages.
+func TestQueryRPMReal(t *testing.T) {
+	db := buildRPMDB(t)
+	ctx := context.Background()
+	target := &rpmDBTarget{Local: diag.NewLocal(), dbpath: db}
+	all, err := runListing(ctx, target, "rpm", "-qa", "--queryformat", rpmQueryFormat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(parseRPMQuery(all)); n != 4 {
+		t.Fatalf("rpm -qa lists %d packages, want 4:\n%s", n, all)
+	}
+	for name, want := range map[string][]installedPkg{
+		"triage-probe": {
+			{Name: "triage-probe", Arch: "noarch", Version: "2:1.2-3"},
+			{Name: "triage-probe", Arch: "x86_64", Version: "2:1.10-3"},
+			{Name: "triage-probe", Arch: "i686", Version: "2:1.10-3"},
+		},
+		"triage-probe.i686":   {{Name: "triage-probe", Arch: "i686", Version: "2:1.10-3"}},
+		"triage-probe.noarch": {{Name: "triage-probe", Arch: "noarch", Version: "2:1.2-3"}},
+		"triage-plain++":      {{Name: "triage-plain++", Arch: "x86_64", Version: "0.9-1.fc40"}},
+		// rpm -q answers these with the package; they are not its name.
+		"triage-probe-1.2":    nil,
+		"triage-probe-1.10-3": nil,
+		"triage-probe.s390x":  nil,
+		"triage-probe.bogus":  nil,
+		"triage-probe.*":      nil,
+		"triage-missing":      nil,
+	} {
+		target.ran = nil
+		got, err := queryRPM(ctx, target, name)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		sortPkgs := func(p []installedPkg) {
+			slices.SortFunc(p, func(a, b installedPkg) int { return strings.Compare(a.Arch+a.Version, b.Arch+b.Version) })
+		}
+		sortPkgs(got)
+		sortPkgs(want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: rpm -q gives %+v, want %+v", name, got, want)
+		}
+		// The whole listing, as triage read it before, agrees.
+		listed := filterRPM(parseRPMQuery(all), name)
+		sortPkgs(listed)
+		if !reflect.DeepEqual(got, listed) {
+			t.Errorf("%s: rpm -q gives %+v, rpm -qa %+v", name, got, listed)
+		}
+		// rpm's own "not installed" is recognised, with no listing after.
+		if rpmName(name) && (len(target.ran) != 1 || target.ran[0][1] != "-q") {
+			t.Errorf("%s: ran %q", name, target.ran)
+		}
+	}
+
+	p := newPackage("triage-probe", func(p *Package) { p.Manager, p.Version = "rpm", "< 1.5" })
+	r := p.Run(ctx, target)
+	checkResult(t, r, diag.Pass)
+	if want := "triage-probe 2:1.2-3 is installed (rpm), as required (< 1.5); newer installed: 2:1.10-3"; r.Message != want {
+		t.Errorf("message %q, want %q", r.Message, want)
+	}
+	checkResult(t, newPackage("triage-missing", func(p *Package) { p.Manager = "rpm" }).Run(ctx, target), diag.Fail)
+
+	// A damaged database is an error, never "not installed", although
+	// rpm -q says "package triage-missing is not installed" too.
+	files, _ := filepath.Glob(filepath.Join(db, "*"))
+	for _, f := range files {
+		if err := os.WriteFile(f, bytes.Repeat([]byte("not a database "), 512), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = newPackage("triage-missing", func(p *Package) { p.Manager = "rpm" }).Run(ctx, target)
+	checkResult(t, r, diag.Error)
+	if !strings.Contains(r.Message, "rpm: rpm -qa") {
+		t.Errorf("message %q", r.Message)
+	}
 }

@@ -108,7 +108,7 @@ func dpkgState(status string) (installed bool, broken string) {
 	return false, ""
 }
 
-// parseRPMQuery reads the output of rpm -qa with rpmQueryFormat: name,
+// parseRPMQuery reads the output of rpm -q or -qa with rpmQueryFormat: name,
 // epoch (empty when none), version, release and arch, tab-separated.
 func parseRPMQuery(data []byte) []installedPkg {
 	var out []installedPkg

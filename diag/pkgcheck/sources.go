@@ -318,31 +318,95 @@ func queryRPM(ctx context.Context, t diag.Target, name string) ([]installedPkg, 
 	if !found {
 		return nil, fmt.Errorf("%w: no rpm database", errAbsent)
 	}
-	out, err := runListing(ctx, t, "rpm", "-qa", "--queryformat", rpmQueryFormat)
+	listing := []string{"rpm", "-qa", "--queryformat", rpmQueryFormat}
+	var out []byte
+	var err error
+	if rpmName(name) {
+		// rpm -q looks the name up in the database's index instead of
+		// printing every package, which on a server costs the host tens
+		// of milliseconds and triage a copy of the listing per host.
+		out, err = queryOne(ctx, t, []string{"rpm", "-q", "--queryformat", rpmQueryFormat, name}, listing,
+			func(res diag.CommandResult) bool { return rpmNotInstalled(res, name) })
+	} else {
+		out, err = runListing(ctx, t, listing...)
+	}
 	if err != nil {
 		return nil, err
 	}
-	var match []installedPkg
-	for _, p := range parseRPMQuery(out) {
-		// rpm names a package for one architecture "name.arch".
+	return filterRPM(parseRPMQuery(out), name), nil
+}
+
+// filterRPM keeps the packages called name, or name.arch as rpm names a
+// package for one architecture. rpm -q also answers for labels such as
+// name-version, which are not the package's name.
+func filterRPM(pkgs []installedPkg, name string) []installedPkg {
+	var out []installedPkg
+	for _, p := range pkgs {
 		if p.Name == name || (p.Arch != "" && p.Name+"."+p.Arch == name) {
-			match = append(match, p)
+			out = append(out, p)
 		}
 	}
-	return match, nil
+	return out
+}
+
+// rpmName reports whether rpm -q reads name as a package name (or
+// name.arch) and nothing else: packageName without dpkg's ":arch",
+// since rpm reads a colon as an epoch. Such a name starts with a letter
+// or digit, so rpm cannot take it for an option and needs no "--" (which
+// popt-based rpm accepts, but triage does not count on every rpm doing).
+// Other names go to the whole listing, as they always did.
+func rpmName(name string) bool {
+	return packageName.MatchString(name) && !strings.Contains(name, ":")
+}
+
+// rpmNotInstalled reports whether rpm -q failed only because the package
+// is not installed. rpm prints "package NAME is not installed" on stdout
+// after failing to open its database too, so errors on stderr mean the
+// answer is not known; and it prints it in the target's language, which
+// other than English goes to the whole listing (see queryOne).
+func rpmNotInstalled(res diag.CommandResult, name string) bool {
+	return res.ExitCode == 1 && len(bytes.TrimSpace(res.Stderr)) == 0 &&
+		strings.TrimSpace(string(res.Stdout)) == "package "+name+" is not installed"
 }
 
 func queryPacman(ctx context.Context, t diag.Target, name string) ([]installedPkg, error) {
-	// pacman's database is one directory per package, which a Target
-	// cannot list; pacman -Q lists it instead.
 	if ok, err := exists(ctx, t, pacmanLocalPath); err != nil || !ok {
 		return nil, absentOr(err, pacmanLocalPath+" is missing")
 	}
-	out, err := runListing(ctx, t, "pacman", "-Q")
+	// A name pacman cannot give a package (one starting with "-" among
+	// them) is in no listing; it is not passed to pacman either.
+	if !pacmanName(name) {
+		return nil, nil
+	}
+	// pacman's database is one directory per package, which a Target
+	// cannot list; pacman -Q NAME reads the one entry.
+	out, err := queryOne(ctx, t, []string{"pacman", "-Q", name}, []string{"pacman", "-Q"},
+		func(res diag.CommandResult) bool { return pacmanNotFound(res, name) })
 	if err != nil {
 		return nil, err
 	}
+	// pacman -Q answers for a package that provides the name when none
+	// is called so (bash for sh): that is not the package asked for.
 	return filterName(parseNameVersion(out), name), nil
+}
+
+// pacmanNotFound reports whether pacman -Q failed only because the
+// package is not installed: its error, and the warning it adds when a
+// file in its working directory has the package's name.
+func pacmanNotFound(res diag.CommandResult, name string) bool {
+	if res.ExitCode != 1 || len(bytes.TrimSpace(res.Stdout)) != 0 {
+		return false
+	}
+	lines := strings.Split(strings.TrimSpace(string(res.Stderr)), "\n")
+	if lines[0] != "error: package '"+name+"' was not found" {
+		return false
+	}
+	for _, l := range lines[1:] {
+		if l != "warning: '"+name+"' is a file, you might want to use -p/--file." {
+			return false
+		}
+	}
+	return true
 }
 
 func queryFlatpak(ctx context.Context, t diag.Target, name string) ([]installedPkg, error) {
@@ -409,6 +473,32 @@ func runListing(ctx context.Context, t diag.Target, argv ...string) ([]byte, err
 		return nil, fmt.Errorf("%s printed more than %s", argv[0], diag.FormatBytes(maxListing))
 	}
 	return res.Stdout, nil
+}
+
+// queryOne asks a manager for one package with argv and returns what it
+// printed, or nothing when notInstalled recognises the failure as the
+// manager's answer that the package is not there. Any other failure,
+// such as that answer in a language other than English, a warning, or
+// a damaged database, is left to the whole listing, which tells an
+// empty answer from an error by exit status alone: it gives the right
+// answer, or fails with the error triage always reported.
+func queryOne(ctx context.Context, t diag.Target, argv, listing []string, notInstalled func(diag.CommandResult) bool) ([]byte, error) {
+	res, err := t.Run(ctx, diag.Command{Argv: argv, MaxOutput: maxListing})
+	if err != nil {
+		if errors.Is(err, diag.ErrCommandNotFound) {
+			return nil, fmt.Errorf("%w: %s is not installed", errAbsent, argv[0])
+		}
+		return nil, err
+	}
+	switch {
+	case res.ExitCode == 0 && res.Truncated:
+		return nil, fmt.Errorf("%s printed more than %s", argv[0], diag.FormatBytes(maxListing))
+	case res.ExitCode == 0:
+		return res.Stdout, nil
+	case notInstalled(res):
+		return nil, nil
+	}
+	return runListing(ctx, t, listing...)
 }
 
 // absentOr returns err when the presence of a database could not be
