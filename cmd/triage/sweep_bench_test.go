@@ -20,10 +20,10 @@ import (
 	"github.com/triage-dev/triage/reports"
 )
 
-// benchExec answers the two commands bench/bench.yaml runs over SSH
-// (uname for the facts, getent for the DNS check) without starting a
-// process, so that the benchmark measures triage rather than fork and
-// exec; anything else runs in a real shell.
+// benchExec answers the commands bench/bench.yaml runs over SSH (getent
+// for the DNS check; uname, should the facts not come from /proc) without
+// starting a process, so that the benchmark measures triage rather than
+// fork and exec; anything else runs in a real shell.
 func benchExec(ctx context.Context, command string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch command {
 	case "uname -s -n -r -m":
@@ -99,9 +99,8 @@ func (h *heapSampler) finish() heapUse {
 
 // BenchmarkSweep500 sweeps 500 hosts, each an in-process SSH server of its
 // own (one connection per host, as with real ones), 100 at once, with the
-// benchmark playbook bench/bench.yaml: the disk of / and the package
-// database over SFTP, os-release and /proc over SFTP, uname and getent in
-// exec channels. It reports the time of a sweep and, per concurrent host,
+// benchmark playbook bench/bench.yaml: the disk of /, the package database
+// (bisected), os-release and /proc over SFTP, getent in an exec channel. It reports the time of a sweep and, per concurrent host,
 // the peak heap in use with the stacks (MiB/concurrent-host) and the peak
 // live heap (live-MiB/concurrent-host), both above what the idle servers
 // hold. The servers run in the same process, so these include their side
