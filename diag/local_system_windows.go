@@ -111,17 +111,7 @@ func platformMemory(ctx context.Context, l *Local) (MemoryStats, error) {
 		return MemoryStats{}, os.NewSyscallError("GlobalMemoryStatusEx", err)
 	}
 	ms := MemoryStats{Total: m.TotalPhys, Available: m.AvailPhys, Source: "GlobalMemoryStatusEx"}
-	// The commit limit is memory plus the page files: what lies beyond
-	// physical memory, and how much of the commit charge does, stand for
-	// swap as Task Manager's "Committed" figure shows it.
-	if m.TotalPageFile > m.TotalPhys {
-		ms.SwapTotal = m.TotalPageFile - m.TotalPhys
-		committed := m.TotalPageFile - min(m.AvailPageFile, m.TotalPageFile)
-		inRAM := m.TotalPhys - min(m.AvailPhys, m.TotalPhys)
-		if committed > inRAM {
-			ms.SwapUsed = min(committed-inRAM, ms.SwapTotal)
-		}
-	}
+	ms.SwapTotal, ms.SwapUsed = swapFromCommit(m.TotalPhys, m.AvailPhys, m.TotalPageFile, m.AvailPageFile)
 	return ms, nil
 }
 

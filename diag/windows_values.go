@@ -148,3 +148,28 @@ func WindowsPrettyName(product, displayVersion string, build uint32) string {
 	}
 	return name
 }
+
+// minPageFile is the least excess of the commit limit over physical
+// memory that is taken for a page file. Windows sizes page files in whole
+// megabytes (16 MB at the least in its settings); a few pages more than
+// memory is the commit limit's own rounding, as Wine reports it for a
+// machine without swap, and would show as a full swap of 8KiB.
+const minPageFile = 1 << 20
+
+// swapFromCommit stands for swap with GlobalMemoryStatusEx's commit
+// figures, as Task Manager's "Committed" does: the commit limit
+// (ullTotalPageFile) is memory plus the page files, so what lies beyond
+// physical memory is the page files' size, and the commit charge beyond
+// what sits in memory is what they hold.
+func swapFromCommit(totalPhys, availPhys, totalPageFile, availPageFile uint64) (total, used uint64) {
+	if totalPageFile < totalPhys+minPageFile {
+		return 0, 0
+	}
+	total = totalPageFile - totalPhys
+	committed := totalPageFile - min(availPageFile, totalPageFile)
+	inRAM := totalPhys - min(availPhys, totalPhys)
+	if committed > inRAM {
+		used = min(committed-inRAM, total)
+	}
+	return total, used
+}
