@@ -5,7 +5,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
-	"slices"
+	"maps"
 	"strings"
 	"sync"
 
@@ -13,7 +13,7 @@ import (
 )
 
 // Facts finds out what the target is, once. On Linux it reads what uname
-// would say from /proc/sys/kernel over SFTP, alongside os-release and
+// would say from /proc over SFTP, alongside os-release and
 // /proc/net/route (see procFacts); elsewhere, or without SFTP, it runs uname
 // and reads those two files after. A target where uname does not exist is
 // taken for Windows.
@@ -66,71 +66,105 @@ func (t *Target) probeFacts(ctx context.Context) (diag.Facts, error) {
 	return f, nil
 }
 
-// procFiles are what procFacts reads, all at once.
-var procFiles = []string{
-	"/proc/sys/kernel/ostype",    // uname -s
-	"/proc/sys/kernel/hostname",  // uname -n
-	"/proc/sys/kernel/osrelease", // uname -r
-	"/proc/sys/kernel/arch",      // uname -m, on kernels since 6.1
-	"/proc/self/exe",             // else the arch of sftp-server's own binary
-	"/etc/os-release",
-	"/usr/lib/os-release",
-	"/proc/net/route",
-}
+// procFiles are what procFacts reads, all at once; procFallbacks, those it
+// reads after when one of the first is missing.
+var (
+	procFiles = []string{
+		"/proc/version",             // uname -s and -r: "Linux version RELEASE (...)"
+		"/proc/sys/kernel/hostname", // uname -n
+		"/proc/sys/kernel/arch",     // uname -m, on newer kernels
+		"/etc/os-release",
+		"/proc/net/route",
+	}
+	procFallbacks = map[string]string{
+		"/proc/sys/kernel/arch": "/proc/self/exe", // the arch of sftp-server's own binary
+		"/etc/os-release":       "/usr/lib/os-release",
+	}
+)
 
 // procFacts finds out a Linux host's facts over SFTP alone: uname's answers
-// are in /proc/sys/kernel. Every Linux run reads os-release over SFTP
-// anyway, and a command costs the host a session (sshd forks the user's
-// shell for each), about as much as the connection itself: across a
-// fleet, not running uname saves the hosts a third of the work a small
-// playbook asks of them (bench/README.md). ok is false when SFTP is not
-// offered or the host is not Linux; the caller runs uname then.
+// are in /proc. Every Linux run reads os-release over SFTP anyway, and a
+// command costs the host a session (sshd forks the user's shell for it):
+// across a fleet, not running uname saves the hosts about a sixth of the
+// work a small playbook asks of them (bench/README.md). The files are read
+// without asking their sizes first, each request being work for the
+// server. ok is false when SFTP is not offered or the host is not Linux;
+// the caller runs uname then.
 func (t *Target) procFacts(ctx context.Context) (f diag.Facts, ok bool) {
 	sc, err := t.sftpClient(ctx)
 	if err != nil {
 		return f, false
 	}
-	data := make([][]byte, len(procFiles))
-	var wg sync.WaitGroup
-	for i, p := range procFiles {
-		wg.Go(func() {
-			limit := int64(64 << 10)
-			switch p {
-			case "/proc/net/route":
-				limit = 1 << 20
-			case "/proc/self/exe":
-				limit = 64 // the ELF header's start
+	read := func(paths []string) map[string][]byte {
+		data := make([][]byte, len(paths))
+		var wg sync.WaitGroup
+		for i, p := range paths {
+			wg.Go(func() {
+				limit, guess := int64(64<<10), int64(4<<10)
+				switch p {
+				case "/proc/net/route":
+					limit = 1 << 20
+				case "/proc/self/exe":
+					limit, guess = 64, 64 // the ELF header's start
+				}
+				if b, _, err := sftpRead(ctx, sc, p, limit, guess); err == nil {
+					data[i] = b
+				}
+			})
+		}
+		wg.Wait()
+		out := make(map[string][]byte, len(paths))
+		for i, p := range paths {
+			if data[i] != nil {
+				out[p] = data[i]
 			}
-			if b, _, err := sftpRead(ctx, sc, p, limit); err == nil {
-				data[i] = b
-			}
-		})
+		}
+		return out
 	}
-	wg.Wait()
-	file := func(p string) []byte { return data[slices.Index(procFiles, p)] }
-	line := func(p string) string { return strings.TrimSpace(string(file(p))) }
-	if line("/proc/sys/kernel/ostype") != "Linux" {
+	files := read(procFiles)
+	sysname, release, ok := parseProcVersion(files["/proc/version"])
+	if !ok || sysname != "Linux" {
 		return f, false
 	}
+	var more []string
+	for _, p := range procFiles {
+		if fb, ok := procFallbacks[p]; ok && files[p] == nil {
+			more = append(more, fb)
+		}
+	}
+	if len(more) > 0 {
+		maps.Copy(files, read(more))
+	}
 	f.OS = "linux"
-	f.Hostname = line("/proc/sys/kernel/hostname")
-	f.Kernel = line("/proc/sys/kernel/osrelease")
-	if m := line("/proc/sys/kernel/arch"); m != "" {
+	f.Kernel = release
+	f.Hostname = strings.TrimSpace(string(files["/proc/sys/kernel/hostname"]))
+	if m := strings.TrimSpace(string(files["/proc/sys/kernel/arch"])); m != "" {
 		f.Arch = goarch(m)
 	} else {
-		f.Arch = elfArch(file("/proc/self/exe"))
+		f.Arch = elfArch(files["/proc/self/exe"])
 	}
-	if f.Hostname == "" || f.Kernel == "" || f.Arch == "" {
+	if f.Hostname == "" || f.Arch == "" {
 		return diag.Facts{}, false
 	}
 	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
-		if b := file(p); b != nil {
+		if b := files[p]; b != nil {
 			diag.ApplyOSRelease(&f, diag.ParseOSRelease(b))
 			break
 		}
 	}
-	f.Gateway = diag.ParseProcNetRoute(file("/proc/net/route"))
+	f.Gateway = diag.ParseProcNetRoute(files["/proc/net/route"])
 	return f, true
+}
+
+// parseProcVersion reads the kernel's name and release from /proc/version,
+// which the kernel has written as "%s version %s (%s@%s) ..." with uname's
+// sysname and release since Linux 2.x: "Linux version 6.1.0-28-amd64 (...)".
+func parseProcVersion(data []byte) (sysname, release string, ok bool) {
+	f := strings.Fields(string(data))
+	if len(f) < 3 || f[1] != "version" {
+		return "", "", false
+	}
+	return f[0], f[2], true
 }
 
 // elfArch names, as Go does, the architecture an ELF file's header says it

@@ -289,13 +289,15 @@ func (t *Target) ReadFile(ctx context.Context, path string, limit int64) ([]byte
 		diag.Note(ctx, "the server offers no SFTP; files were read with cat")
 		return t.catFile(ctx, path, limit)
 	}
-	return sftpRead(ctx, sc, path, limit)
+	return sftpRead(ctx, sc, path, limit, -1)
 }
 
 // sftpRead reads a file over SFTP, at most limit bytes, giving up when ctx
 // ends. It never falls back to a command: callers that may use one (ReadFile)
-// decide that themselves.
-func sftpRead(ctx context.Context, sc *sftp.Client, path string, limit int64) ([]byte, bool, error) {
+// decide that themselves. A sizeHint of -1 asks the server for the file's
+// size; callers that read small files (or those of /proc, whose size is
+// unknown) pass a guess instead, and spare the server the request.
+func sftpRead(ctx context.Context, sc *sftp.Client, path string, limit, sizeHint int64) ([]byte, bool, error) {
 	type result struct {
 		data      []byte
 		truncated bool
@@ -307,13 +309,17 @@ func sftpRead(ctx context.Context, sc *sftp.Client, path string, limit int64) ([
 		// lets a file be read into one buffer of the right size rather
 		// than a growing one: a package database is read per host.
 		size := make(chan int64, 1)
-		go func() {
-			var n int64
-			if fi, err := sc.Stat(path); err == nil && fi.Mode().IsRegular() {
-				n = fi.Size()
-			}
-			size <- n
-		}()
+		if sizeHint >= 0 {
+			size <- sizeHint
+		} else {
+			go func() {
+				var n int64
+				if fi, err := sc.Stat(path); err == nil && fi.Mode().IsRegular() {
+					n = fi.Size()
+				}
+				size <- n
+			}()
+		}
 		f, err := sc.Open(path)
 		sizeHint := <-size
 		if err != nil {
@@ -337,7 +343,7 @@ func sftpRead(ctx context.Context, sc *sftp.Client, path string, limit int64) ([
 }
 
 // readUpTo reads r to its end or to max bytes. sizeHint, the file's size
-// when known, sizes the buffer, so that a file that does not change as it
+// when known (or a guess at it), sizes the buffer, so that a file that does not change as it
 // is read takes one allocation; it grows only for a file that does (or
 // for one whose size is unknown, such as those of /proc).
 func readUpTo(r io.Reader, sizeHint, max int64) ([]byte, error) {

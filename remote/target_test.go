@@ -373,12 +373,11 @@ func TestFactsFromHostFiles(t *testing.T) {
 	}{{
 		name: "kernel 4.18 without kernel/arch",
 		files: map[string]string{
-			"/proc/sys/kernel/ostype":    "Linux\n",
-			"/proc/sys/kernel/hostname":  "db7\n",
-			"/proc/sys/kernel/osrelease": "4.18.0-513.el8.aarch64\n",
-			"/proc/self/exe":             string(elfARM64),
-			"/usr/lib/os-release":        osRelease,
-			"/proc/net/route":            route,
+			"/proc/version":             "Linux version 4.18.0-513.el8.aarch64 (mockbuild@aarch64-01.build.example.com) (gcc version 8.5.0 20210514 (Red Hat 8.5.0-20) (GCC)) #1 SMP Mon Oct 30 10:20:00 UTC 2023\n",
+			"/proc/sys/kernel/hostname": "db7\n",
+			"/proc/self/exe":            string(elfARM64),
+			"/usr/lib/os-release":       osRelease,
+			"/proc/net/route":           route,
 		},
 		want: diag.Facts{OS: "linux", Hostname: "db7", Kernel: "4.18.0-513.el8.aarch64", Arch: "arm64",
 			Distro: "rocky", DistroVersion: "8.9", PrettyName: "Rocky Linux 8.9 (Green Obsidian)", Gateway: "10.0.0.1"},
@@ -390,7 +389,7 @@ func TestFactsFromHostFiles(t *testing.T) {
 		wantExecs: 1,
 	}, {
 		name:      "/proc of another system: uname answers",
-		files:     map[string]string{"/proc/sys/kernel/ostype": "NotLinux\n", "/proc/sys/kernel/hostname": "x\n", "/proc/sys/kernel/osrelease": "1\n", "/proc/sys/kernel/arch": "x86_64\n"},
+		files:     map[string]string{"/proc/version": "NotLinux version 1 (x@y)\n", "/proc/sys/kernel/hostname": "x\n", "/proc/sys/kernel/arch": "x86_64\n"},
 		uname:     "Darwin mac 23.4.0 arm64\n",
 		want:      diag.Facts{OS: "darwin", Hostname: "mac", Kernel: "23.4.0", Arch: "arm64", Distro: "macos"},
 		wantExecs: 1,
@@ -435,6 +434,26 @@ func TestFactsFromHostFiles(t *testing.T) {
 				t.Errorf("%d commands run, want %d", n, tc.wantExecs)
 			}
 		})
+	}
+}
+
+func TestParseProcVersion(t *testing.T) {
+	for _, tc := range []struct {
+		in               string
+		sysname, release string
+		ok               bool
+	}{
+		{"Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22)\n", "Linux", "6.1.0-28-amd64", true},
+		{"Linux version 4.4.0-19041-Microsoft (Microsoft@Microsoft.com) (gcc version 5.4.0 (GCC) ) #1237-Microsoft Sat Sep 11 14:32:00 PST 2021\n", "Linux", "4.4.0-19041-Microsoft", true},
+		{"Linux version 2.6.32-754.el6.x86_64 (mockbuild@x86-01.bsys.centos.org) (gcc version 4.4.7 20120313 (Red Hat 4.4.7-23) (GCC) ) #1 SMP Tue Jun 19 21:26:04 UTC 2018\n", "Linux", "2.6.32-754.el6.x86_64", true},
+		{"Linux\n", "", "", false},
+		{"Linux kernel 6.1\n", "", "", false},
+		{"", "", "", false},
+	} {
+		sysname, release, ok := parseProcVersion([]byte(tc.in))
+		if sysname != tc.sysname || release != tc.release || ok != tc.ok {
+			t.Errorf("parseProcVersion(%q) = %q %q %v, want %q %q %v", tc.in, sysname, release, ok, tc.sysname, tc.release, tc.ok)
+		}
 	}
 }
 

@@ -216,15 +216,15 @@ func splitArch(name string) (string, string) {
 }
 
 func queryDpkg(ctx context.Context, t diag.Target, name string) ([]installedPkg, error) {
-	if ok, err := exists(ctx, t, dpkgStatusPath); err != nil || !ok {
-		return nil, absentOr(err, dpkgStatusPath+" is missing")
-	}
 	// The status file runs to megabytes and only one entry is wanted:
 	// where the target can open files, look the entry up by bisection
 	// (dpkglook.go), or else parse the file as it streams in, rather than
 	// hold a copy per host of a sweep.
 	if fsr, ok := t.(diag.FileStreamer); ok {
 		f, err := fsr.OpenFile(ctx, dpkgStatusPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, absentOr(nil, dpkgStatusPath+" is missing")
+		}
 		if err == nil {
 			defer f.Close()
 			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > lookMinSize {
@@ -247,6 +247,9 @@ func queryDpkg(ctx context.Context, t diag.Target, name string) ([]installedPkg,
 		if !errors.Is(err, diag.ErrUnsupported) {
 			return nil, err
 		}
+	}
+	if ok, err := exists(ctx, t, dpkgStatusPath); err != nil || !ok {
+		return nil, absentOr(err, dpkgStatusPath+" is missing")
 	}
 	data, err := readDatabase(ctx, t, dpkgStatusPath)
 	if err != nil {
