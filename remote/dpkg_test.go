@@ -2,7 +2,6 @@ package remote
 
 import (
 	"context"
-	"path"
 	"strings"
 	"testing"
 
@@ -39,21 +38,7 @@ func TestDpkgOverSFTP(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			tg := e.mustDial(e.server(sshtest.Options{SFTPInMemory: true}))
-			sc, err := tg.sftpClient(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			for name, content := range tc.files {
-				if err := sc.MkdirAll(path.Dir(name)); err != nil {
-					t.Fatal(err)
-				}
-				f, err := sc.Create(name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				f.Write([]byte(content))
-				f.Close()
-			}
+			putFiles(t, tg, tc.files)
 			facts, err := tg.Facts(context.Background())
 			if err != nil {
 				t.Fatal(err)

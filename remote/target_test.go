@@ -354,6 +354,32 @@ func TestFactsMatchLocal(t *testing.T) {
 	}
 }
 
+// putFiles gives a host served with sshtest's SFTPInMemory the files a
+// test wants it to have, written over the target's own SFTP client.
+func putFiles(t *testing.T, tg *Target, files map[string]string) {
+	t.Helper()
+	sc, err := tg.sftpClient(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range files {
+		if err := sc.MkdirAll(path.Dir(name)); err != nil {
+			t.Fatal(err)
+		}
+		f, err := sc.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Write([]byte(content))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestFactsFromHostFiles: the facts of hosts other than this machine,
 // from the files a test puts on an in-memory SFTP server: a kernel older
 // than kernel/arch (the arch is read off sftp-server's binary), and hosts
@@ -406,23 +432,7 @@ func TestFactsFromHostFiles(t *testing.T) {
 				fmt.Fprintf(stderr, "sh: %s: not found\n", cmd)
 				return 127
 			}}))
-			sc, err := tg.sftpClient(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			for name, content := range tc.files {
-				if err := sc.MkdirAll(path.Dir(name)); err != nil {
-					t.Fatal(err)
-				}
-				f, err := sc.Create(name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := f.Write([]byte(content)); err != nil {
-					t.Fatal(err)
-				}
-				f.Close()
-			}
+			putFiles(t, tg, tc.files)
 			got, err := tg.Facts(context.Background())
 			if err != nil {
 				t.Fatal(err)
