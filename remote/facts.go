@@ -50,7 +50,7 @@ func (t *Target) probeFacts(ctx context.Context) (diag.Facts, error) {
 	f.Kernel = fields[2]
 	f.Arch = goarch(fields[len(fields)-1])
 	if f.OS == "linux" {
-		for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		for _, p := range osReleasePaths {
 			if data, _, err := t.ReadFile(ctx, p, 64<<10); err == nil {
 				diag.ApplyOSRelease(&f, diag.ParseOSRelease(data))
 				break
@@ -66,6 +66,9 @@ func (t *Target) probeFacts(ctx context.Context) (diag.Facts, error) {
 	return f, nil
 }
 
+// osReleasePaths are where os-release may be, the first found wins.
+var osReleasePaths = []string{"/etc/os-release", "/usr/lib/os-release"}
+
 // procFiles are what procFacts reads, all at once; procFallbacks, those it
 // reads after when one of the first is missing.
 var (
@@ -73,12 +76,12 @@ var (
 		"/proc/version",             // uname -s and -r: "Linux version RELEASE (...)"
 		"/proc/sys/kernel/hostname", // uname -n
 		"/proc/sys/kernel/arch",     // uname -m, on newer kernels
-		"/etc/os-release",
+		osReleasePaths[0],
 		"/proc/net/route",
 	}
 	procFallbacks = map[string]string{
 		"/proc/sys/kernel/arch": "/proc/self/exe", // the arch of sftp-server's own binary
-		"/etc/os-release":       "/usr/lib/os-release",
+		osReleasePaths[0]:       osReleasePaths[1],
 	}
 )
 
@@ -146,7 +149,7 @@ func (t *Target) procFacts(ctx context.Context) (f diag.Facts, ok bool) {
 	if f.Hostname == "" || f.Arch == "" {
 		return diag.Facts{}, false
 	}
-	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+	for _, p := range osReleasePaths {
 		if b := files[p]; b != nil {
 			diag.ApplyOSRelease(&f, diag.ParseOSRelease(b))
 			break

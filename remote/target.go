@@ -307,7 +307,8 @@ func sftpRead(ctx context.Context, sc *sftp.Client, path string, limit, sizeHint
 	go func() {
 		// The size, asked for alongside the open (no extra round trip),
 		// lets a file be read into one buffer of the right size rather
-		// than a growing one: a package database is read per host.
+		// than a growing one: a package database (apk's) may be read
+		// per host.
 		size := make(chan int64, 1)
 		if sizeHint >= 0 {
 			size <- sizeHint
