@@ -154,6 +154,10 @@ func writeSSHDConfig(t testing.TB, o *OpenSSH, opts OpenSSHOptions, hostKeyPaths
 	if opts.NoForwarding {
 		forwarding = "no"
 	}
+	home := filepath.Join(o.Dir, "home")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	lines := []sshdConfigLine{
 		{"ListenAddress", o.Addr},
 		{"AddressFamily", "inet"},
@@ -179,6 +183,12 @@ func writeSSHDConfig(t testing.TB, o *OpenSSH, opts OpenSSHOptions, hostKeyPaths
 		sshdConfigLine{"PrintLastLog", "no"},
 		sshdConfigLine{"LogLevel", "VERBOSE"},
 		sshdConfigLine{"Subsystem", "sftp " + configWord(o.SFTPServer)},
+		// sshd runs every command and the SFTP server through the user's
+		// login shell, and bash reads ~/.bashrc then. The tester's own
+		// start-up files are not what is tested, and can cost seconds per
+		// session (root's .bashrc on the CI machines runs pyenv init, about
+		// 3 s of CPU there): sessions get an empty home of their own.
+		sshdConfigLine{"SetEnv", configWord("HOME=" + home)},
 	)
 	if opts.MaxSessions != 0 {
 		lines = append(lines, sshdConfigLine{"MaxSessions", strconv.Itoa(opts.MaxSessions)})
