@@ -134,6 +134,7 @@ func checkExpected(qtype, v string) error {
 // lookup is the outcome of asking for a name, whichever way it was asked.
 type lookup struct {
 	server   string   // who answered: host:port, or "system"
+	source   string   // where the system resolver found it, when known ("/etc/hosts line 3")
 	proto    string   // udp or tcp; "" through the system resolver
 	answers  []string // values of the records of the type asked
 	cnames   []string // the alias chain followed to get there
@@ -190,10 +191,29 @@ func (c *DNS) Run(parent context.Context, t diag.Target) diag.Result {
 func (c *DNS) runSystem(ctx, parent context.Context, t diag.Target, sr diag.SystemResolver, base diag.Result, name, qname, qtype string, code uint16, timeout time.Duration) diag.Result {
 	plain := base
 	base = base.With("server", "system")
+	// The hosts file is read alongside resolv.conf: an entry there that
+	// the C library would take as final answers without running a
+	// program on the target.
+	type fromHosts struct {
+		answer hostsAnswer
+		ok     bool
+		rtt    time.Duration
+	}
+	hostsDone := make(chan fromHosts, 1)
+	go func() {
+		start := time.Now()
+		a, ok := hostsFileAnswer(ctx, t, qtype, name)
+		hostsDone <- fromHosts{a, ok, time.Since(start)}
+	}()
 	var nameservers []string
 	if cfg, err := targetNameservers(ctx, t); err == nil {
 		nameservers = cfg.Servers
 		base = base.With("nameservers", nameservers)
+	}
+	if h := <-hostsDone; h.ok {
+		source := fmt.Sprintf("%s line %d", hostsFilePath, h.answer.line)
+		return c.judge(withObserved(diag.Result{}, base.With("source", source)), name, qtype,
+			lookup{server: "system", source: source, answers: h.answer.values, rcode: "NOERROR", ttl: -1, rtt: h.rtt, evidence: []string{h.answer.evidence}})
 	}
 	lookupName := name
 	if qtype == "PTR" && isReverseName(name) {
@@ -421,6 +441,9 @@ func (c *DNS) judge(r diag.Result, name, qtype string, l lookup) diag.Result {
 	if l.server == "system" {
 		from = "through the system resolver"
 	}
+	if l.source != "" {
+		from = "from " + l.source
+	}
 	switch l.rcode {
 	case "NOERROR", "":
 	case "NXDOMAIN":
@@ -464,6 +487,9 @@ func (c *DNS) judge(r diag.Result, name, qtype string, l lookup) diag.Result {
 			r.Hint = "the record differs from what the playbook expects: it was changed, this server has a stale or different view, or the expectation is out of date; compare with the zone's authoritative server"
 			if l.ttl > 0 {
 				r.Hint += fmt.Sprintf(" (cached answers expire within %ds)", l.ttl)
+			}
+			if l.source != "" {
+				r.Hint = fmt.Sprintf("the address comes from %s, which this machine reads before DNS: correct or remove that line if it is stale (a leftover of a migration or a test often is)", l.source)
 			}
 			return r
 		}
