@@ -133,9 +133,10 @@ func (p *Package) Run(ctx context.Context, t diag.Target) diag.Result {
 			return diag.Resultf(diag.Error, "stopped while asking the package managers: %v", err).With("name", p.Name).
 				WithHint("the check ran out of time; raise its timeout")
 		}
-		// Once the system's own manager has the package, the application
-		// stores need not be asked, unless absence must be proven.
-		if s.appStore && p.State == "installed" && hasPackage(answers) {
+		// The first manager that has the package decides the verdict
+		// (judge looks no further), whatever the state and version asked:
+		// the others need not be asked.
+		if hasPackage(answers) {
 			break
 		}
 		pkgs, err := s.query(ctx, t, p.Name)

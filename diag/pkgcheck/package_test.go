@@ -362,6 +362,35 @@ func TestPackageStopsAtSystemManager(t *testing.T) {
 	}
 }
 
+// TestPackageStopsAtFirstManager: the first manager that has the package
+// decides the verdict, so on a machine with rpm beside dpkg, rpm is not
+// asked once dpkg has it, whatever the state or version required.
+func TestPackageStopsAtFirstManager(t *testing.T) {
+	for _, tc := range []struct {
+		p    *Package
+		want diag.Status
+	}{
+		{newPackage("bash", nil), diag.Pass},
+		{newPackage("bash", func(p *Package) { p.State = "absent" }), diag.Fail},
+		{newPackage("bash", func(p *Package) { p.Version = ">= 99" }), diag.Fail},
+	} {
+		ft := dpkgTarget(t)
+		ft.dirs["/var/lib/rpm"] = true
+		checkResult(t, tc.p.Run(context.Background(), ft), tc.want)
+		if len(ft.ran) != 0 {
+			t.Errorf("%s (state %s, version %q): asked %v after dpkg had it", tc.p.Name, tc.p.State, tc.p.Version, ft.ran)
+		}
+	}
+	// Not in dpkg: rpm is asked.
+	ft := dpkgTarget(t)
+	ft.dirs["/var/lib/rpm"] = true
+	ft.cmds[rpmQueryArgv("made-up-pkg")] = rpmNotInstalledResult("made-up-pkg")
+	checkResult(t, newPackage("made-up-pkg", nil).Run(context.Background(), ft), diag.Fail)
+	if !slices.Contains(ft.ran, rpmQueryArgv("made-up-pkg")) {
+		t.Errorf("ran %v, want rpm asked for a package dpkg lacks", ft.ran)
+	}
+}
+
 func TestPackageCannotCheck(t *testing.T) {
 	// No manager at all.
 	r := newPackage("bash", nil).Run(context.Background(), newFake())

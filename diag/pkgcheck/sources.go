@@ -316,7 +316,10 @@ func queryRPM(ctx context.Context, t diag.Target, name string) ([]installedPkg, 
 		if err != nil {
 			return nil, err
 		}
-		found = found || ok
+		if ok {
+			found = true
+			break
+		}
 	}
 	if !found {
 		return nil, fmt.Errorf("%w: no rpm database", errAbsent)
