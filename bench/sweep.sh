@@ -44,7 +44,7 @@ root=$(dirname "$bench")
 # The same work for the OpenSSH client and Ansible as bench/bench.yaml
 # asks of triage. triage reads os-release and the package database over
 # SFTP rather than with cat and dpkg-query: a comparable amount of work.
-commands='df -P /; getent hosts localhost; dpkg-query -W openssh-server; uname -a; cat /etc/os-release'
+commands='df -P /; getent ahostsv4 localhost; dpkg-query -W openssh-server; uname -a; cat /etc/os-release'
 
 if [ -n "${BENCH_DIR:-}" ]; then
   mkdir -p "$BENCH_DIR"
