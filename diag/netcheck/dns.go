@@ -39,7 +39,7 @@ const resolvConfPath = "/etc/resolv.conf"
 type DNS struct {
 	Name       string        `yaml:"name" required:"true" doc:"the name to look up; for type PTR, an IP address (or its in-addr.arpa name)"`
 	Type       string        `yaml:"type" doc:"the record type: A, AAAA, CNAME, MX, TXT, NS, SRV or PTR (default A)"`
-	Server     string        `yaml:"server" doc:"a DNS server to ask directly, as host or host:port (port 53 by default); by default the target's own resolver is used"`
+	Server     string        `yaml:"server" doc:"a DNS server to ask directly, as host or host:port (port 53 by default); by default the target's own resolver is used, and an answer from its hosts file is reported with the line it came from"`
 	Expect     []string      `yaml:"expect" doc:"values the answers must include, written as reported: 192.0.2.1, mail.example.com, \"10 mail.example.com\"..."`
 	ExpectMode string        `yaml:"expect_mode" doc:"how expect is compared: contains (every expected value is among the answers, the default), equals (the answers are exactly the expected ones) or any (at least one expected value is among the answers)"`
 	MaxLatency diag.Duration `yaml:"max_latency" doc:"warn when the answer takes longer than this"`
@@ -495,6 +495,12 @@ func (c *DNS) judge(r diag.Result, name, qtype string, l lookup) diag.Result {
 		}
 	}
 	r.Status = diag.Pass
+	if l.source != "" {
+		// A file was read, no server asked: its time says nothing about
+		// name resolution, and max_latency does not apply.
+		r.Message = fmt.Sprintf("%s %s is %s (%s)", name, qtype, shown, from)
+		return r
+	}
 	r.Message = fmt.Sprintf("%s %s is %s (%s in %s)", name, qtype, shown, from, roundDuration(l.rtt))
 	if c.MaxLatency > 0 && l.rtt > c.MaxLatency.D() {
 		r.Status = diag.Warn

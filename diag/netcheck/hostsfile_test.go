@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/triage-dev/triage/diag"
 )
@@ -115,6 +116,7 @@ func TestDNSHostsFile(t *testing.T) {
 		hosts         string
 		lookup        string
 		expect        []string
+		maxLatency    time.Duration
 		status        diag.Status
 		message       string
 		hint          string
@@ -122,8 +124,10 @@ func TestDNSHostsFile(t *testing.T) {
 		evidenceLines []string
 	}{
 		{name: "entry", nsswitch: ptr(filesFirst), hosts: "127.0.0.1 localhost\n192.0.2.99 www.test\n", lookup: "WWW.test",
-			status: diag.Pass, message: "WWW.test A is 192.0.2.99 (from /etc/hosts line 2",
+			status: diag.Pass, message: "WWW.test A is 192.0.2.99 (from /etc/hosts line 2)",
 			evidenceLines: []string{"/etc/hosts:2: 192.0.2.99 www.test", "/etc/nsswitch.conf: hosts: files dns"}},
+		{name: "no latency for a file", nsswitch: ptr(filesFirst), hosts: "192.0.2.99 www.test\n", lookup: "www.test", maxLatency: time.Nanosecond,
+			status: diag.Pass, message: "www.test A is 192.0.2.99 (from /etc/hosts line 1)"},
 		{name: "stale entry", nsswitch: ptr(filesFirst), hosts: "192.0.2.99 www.test\n", lookup: "www.test", expect: []string{"192.0.2.10"},
 			status: diag.Fail, message: "www.test A is 192.0.2.99, but", hint: "the address comes from /etc/hosts line 1, which this machine reads before DNS"},
 		{name: "not in the file", nsswitch: ptr(filesFirst), hosts: "127.0.0.1 localhost\n", lookup: "www.test",
@@ -143,7 +147,7 @@ func TestDNSHostsFile(t *testing.T) {
 				files[nsswitchPath] = *tt.nsswitch
 			}
 			target := hostsTarget{newResolvingTarget(server), files, new(atomic.Int32)}
-			r := run(t, dnsCheck(t, "", tt.lookup, "A", func(c *DNS) { c.Expect = tt.expect }), target)
+			r := run(t, dnsCheck(t, "", tt.lookup, "A", func(c *DNS) { c.Expect, c.MaxLatency = tt.expect, dur(tt.maxLatency) }), target)
 			expect(t, r, tt.status, tt.message)
 			if !strings.Contains(r.Hint, tt.hint) {
 				t.Errorf("hint %q does not contain %q", r.Hint, tt.hint)
