@@ -8,6 +8,11 @@
 #   openssh  one ssh per host, all at once, each running the same work as
 #            shell commands: the floor (bench/openssh-floor.sh)
 #   ansible  ansible all -f N -m shell -a COMMANDS (ansible-core)
+#   session  one ssh per host, all at once, running only `true`, with the key
+#            exchange triage uses (curve25519-sha256): what one connection
+#            and one session cost the servers, which every tool that runs
+#            anything on a host pays; it bounds the ratio to Ansible that
+#            any SSH tool can reach on this machine (see bench/README.md)
 # and prints the median wall and CPU seconds (user + system of the whole
 # process tree) of each, the CPU the fleet's servers spent for it, the peak
 # RSS of its largest process, and the ratios triage/OpenSSH and
@@ -27,6 +32,7 @@
 #   BENCH_BASELINE=FILE  also sweep with this other triage binary in every
 #                        round, as the column "baseline" (to compare two builds
 #                        in one run, under the same load)
+#   BENCH_SESSION=1      0: skip the session row and the ceiling
 #
 # Runs as root or as a normal user; everything listens and connects on
 # 127.0.0.1 only.
@@ -188,6 +194,18 @@ run_openssh() {
     die "the OpenSSH floor failed: $(tail -n 5 "$work/out/openssh.stderr")"
 }
 
+# run_session: the least work a tool can ask of a host, one connection
+# and one session, with the key exchange triage uses (the OpenSSH client's
+# default, sntrup761x25519, costs the servers more CPU per connection).
+run_session() {
+  rm -rf "$work/out/session"
+  if [ ! -f "$work/ssh_config.session" ]; then
+    printf 'KexAlgorithms curve25519-sha256\nInclude %s\n' "$fleet/ssh_config" >"$work/ssh_config.session"
+  fi
+  timed session "$bench/openssh-floor.sh" "$fleet" "$work/out/session" true "$work/ssh_config.session" ||
+    die "the session row failed: $(tail -n 5 "$work/out/session.stderr")"
+}
+
 run_ansible() {
   ANSIBLE_CONFIG=$fleet/ansible.cfg timed ansible ansible all -f "$n" -m shell -a "$commands" ||
     die "ansible failed: $(grep -m 5 -E 'UNREACHABLE|FAILED' "$work/out/ansible.stdout"; tail -n 5 "$work/out/ansible.stderr")"
@@ -198,6 +216,7 @@ round() {
   if [ -n "${BENCH_BASELINE:-}" ]; then run_triage baseline; fi
   run_openssh
   if [ "$use_ansible" = 1 ]; then run_ansible; fi
+  if [ "${BENCH_SESSION:-1}" != 0 ]; then run_session; fi
 }
 
 # median COLUMN FILE: the median of a column of numbers.
@@ -216,7 +235,7 @@ measuring=1
 for r in $(seq "$rounds"); do
   round
   line="round $r:"
-  for tool in triage baseline openssh ansible; do
+  for tool in triage baseline openssh ansible session; do
     [ -s "$work/$tool.times" ] || continue
     read -r wall user sys _ server < <(tail -n 1 "$work/$tool.times")
     if [ "$(id -u)" != 0 ]; then server=-1; fi
@@ -233,7 +252,7 @@ echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 echo "tools: $("$work/triage" version), $(ssh -V 2>&1), $ansible_version"
 printf '%-9s %8s %8s %15s %14s\n' tool "wall s" "CPU s" "servers' CPU s" "peak RSS MiB"
 declare -A wall cpu
-for tool in triage baseline openssh ansible; do
+for tool in triage baseline openssh ansible session; do
   [ -s "$work/$tool.times" ] || continue
   wall[$tool]=$(median 1 "$work/$tool.times")
   cpu[$tool]=$(median 1 <(cpu_file "$work/$tool.times"))
@@ -255,6 +274,13 @@ if [ -n "${wall[ansible]:-}" ]; then
   echo "Ansible/triage: wall $(ratio "${wall[ansible]}" "${wall[triage]}")x, CPU $(ratio "${cpu[ansible]}" "${cpu[triage]}")x   (target: wall >= 10x)"
 else
   echo "Ansible/triage: skipped (no ansible)"
+fi
+# The ceiling: a tool's wall time is at least the CPU its hosts' servers
+# spend, spread over this machine's CPUs; one connection and one session
+# per host is the least any tool asks of them.
+if [ -n "${wall[ansible]:-}" ] && [ -n "${wall[session]:-}" ] && [ "$(id -u)" = 0 ]; then
+  session_cpu=$(median 5 "$work/session.times")
+  echo "ceiling: one connection and one session per host cost the servers ${session_cpu}s of CPU, at least $(awk -v c="$session_cpu" -v p="$(nproc)" 'BEGIN { printf "%.2f", c / p }')s of wall time on $(nproc) CPUs: no SSH tool can be more than $(awk -v a="${wall[ansible]}" -v c="$session_cpu" -v p="$(nproc)" 'BEGIN { if (c > 0) printf "%.1f", a * p / c; else print "n/a" }')x faster than Ansible on this machine"
 fi
 if [ -n "$gnu_time" ]; then
   rss=$(median 4 "$work/triage.times")
