@@ -100,10 +100,11 @@ func (h *heapSampler) finish() heapUse {
 // BenchmarkSweep500 sweeps 500 hosts, each an in-process SSH server of its
 // own (one connection per host, as with real ones), 100 at once, with the
 // benchmark playbook bench/bench.yaml: the disk of /, the package database
-// (bisected), os-release and /proc over SFTP, getent in an exec channel. It reports the time of a sweep and, per concurrent host,
-// the peak heap in use with the stacks (MiB/concurrent-host) and the peak
-// live heap (live-MiB/concurrent-host), both above what the idle servers
-// hold. The servers run in the same process, so these include their side
+// (bisected), os-release, /proc and the hosts file over SFTP (getent in
+// an exec channel where the hosts file does not answer). It reports the
+// time of a sweep and, per concurrent host, the peak heap in use with the
+// stacks (MiB/concurrent-host) and the peak live heap
+// (live-MiB/concurrent-host), both above what the idle servers hold. The servers run in the same process, so these include their side
 // of each connection: an upper bound for triage alone (bench/sweep.sh
 // measures triage's own RSS against real sshd).
 func BenchmarkSweep500(b *testing.B) {

@@ -3,6 +3,8 @@ package netcheck
 import (
 	"context"
 	"io/fs"
+	"net/netip"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -168,3 +170,37 @@ func TestDNSHostsFile(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// FuzzHostsFile: any hosts file and nsswitch.conf are read without a
+// panic, and an answer is always an address of the family asked, from a
+// line that names the name.
+func FuzzHostsFile(f *testing.F) {
+	f.Add("127.0.0.1 localhost\n::1 localhost ip6-localhost\n", "hosts: files dns\n", "localhost", true)
+	f.Add("10.0.0.1 db # comment\n10.0.0.2 db\n", "hosts: files [SUCCESS=continue] dns\n", "DB", false)
+	f.Add("fe80::1%eth0 x\n127.1 y\n", "hosts:files\nhosts: dns\n", "x", false)
+	f.Fuzz(func(t *testing.T, hosts, conf, name string, v4 bool) {
+		if rule, ok := hostsFilesFirst([]byte(conf)); ok && !strings.Contains(rule, "files") {
+			t.Errorf("files first, by the rule %q", rule)
+		}
+		qtype := "AAAA"
+		if v4 {
+			qtype = "A"
+		}
+		addr, line, text, ok := lookupHostsFile([]byte(hosts), qtype, name)
+		if !ok {
+			return
+		}
+		ip, err := netip.ParseAddr(addr)
+		if err != nil || ip.Is4() != v4 {
+			t.Fatalf("%s answer %q", qtype, addr)
+		}
+		lines := strings.Split(hosts, "\n")
+		if line < 1 || line > len(lines) || strings.TrimSpace(lines[line-1]) != text {
+			t.Fatalf("line %d %q is not line %d of the file", line, text, line)
+		}
+		fields := strings.Fields(strings.SplitN(text, "#", 2)[0])
+		if len(fields) < 2 || !slices.ContainsFunc(fields[1:], func(n string) bool { return asciiEqualFold(n, name) }) {
+			t.Fatalf("line %q does not name %q", text, name)
+		}
+	})
+}
