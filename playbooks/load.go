@@ -92,9 +92,9 @@ type Options struct {
 	HostVars []string
 }
 
-var syntaxLineRe = regexp.MustCompile(`^line (\d+): (.*)$`)
+var syntaxLineRe = diag.LazyRegexp(`^line (\d+): (.*)$`)
 
-var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+var idRe = diag.LazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // knownOS lists the os values accepted in when:, with macos as an alias.
 var knownOS = []string{"aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios", "linux", "netbsd", "openbsd", "solaris", "windows"}
@@ -229,7 +229,7 @@ func Load(file, source string, data []byte, opts Options) (*Playbook, error) {
 func syntaxError(file string, err error) Error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	// yaml.v3 reports syntax errors as "line N: message" without a column.
-	if m := syntaxLineRe.FindStringSubmatch(msg); m != nil {
+	if m := syntaxLineRe().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return Error{File: file, Line: line, Msg: "YAML syntax error: " + m[2]}
 	}
@@ -278,7 +278,7 @@ func loadVars(e *errs, n *yaml.Node, overrides map[string]string) map[string]str
 			e.at(n, "vars: want a mapping of names to values, got %s", describe(n))
 		} else {
 			forEachPair(e, n, "vars", func(key, val *yaml.Node) {
-				if !varNameRe.MatchString(key.Value) {
+				if !varNameRe().MatchString(key.Value) {
 					e.at(key, "vars: invalid variable name %q: use letters, digits and _, starting with a letter", key.Value)
 					return
 				}
@@ -315,7 +315,7 @@ func loadVars(e *errs, n *yaml.Node, overrides map[string]string) map[string]str
 		val := raw[name]
 		// No facts: a reference to one is deferred, which a variable cannot be.
 		sub := scope{vars: map[string]string{}}
-		for _, m := range refRe.FindAllStringSubmatch(val, -1) {
+		for _, m := range refRe().FindAllStringSubmatch(val, -1) {
 			ref := strings.TrimSpace(m[1])
 			if _, ok := raw[ref]; ok {
 				sub.vars[ref] = resolve(ref, append(stack, name))
@@ -391,7 +391,7 @@ func loadCheck(e *errs, file string, n *yaml.Node, sc scope) *Check {
 		switch key.Value {
 		case "id":
 			c.ID = scalarString(e, "id", val)
-			if val.Kind == yaml.ScalarNode && !isNull(val) && !idRe.MatchString(c.ID) {
+			if val.Kind == yaml.ScalarNode && !isNull(val) && !idRe().MatchString(c.ID) {
 				e.at(val, "id %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", c.ID)
 			}
 		case "title":

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -54,7 +53,7 @@ func Reference() []byte {
 					if list, ok := v.([]string); ok {
 						def = "`" + strings.Join(list, "`, `") + "`"
 					}
-				} else if m := docDefaultRe.FindStringSubmatch(p.Doc); m != nil {
+				} else if m := docDefaultRe().FindStringSubmatch(p.Doc); m != nil {
 					// Most kinds apply their defaults when they run, and
 					// their doc says which: "(default 5s)".
 					def = "`" + strings.TrimSpace(m[1]) + "`"
@@ -70,7 +69,7 @@ func Reference() []byte {
 	return b.Bytes()
 }
 
-var docDefaultRe = regexp.MustCompile(`\(default ([^,;:)]+)`)
+var docDefaultRe = diag.LazyRegexp(`\(default ([^,;:)]+)`)
 
 func tableCell(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")

@@ -50,7 +50,7 @@ var varRef = schemaObj{"type": "string", "pattern": varRefPattern}
 func Schema() map[string]any {
 	defs := schemaObj{}
 	checkProps := schemaObj{
-		"id":       schemaObj{"type": "string", "pattern": idRe.String(), "description": "a unique name for the check, used in reports and by --only"},
+		"id":       schemaObj{"type": "string", "pattern": idRe().String(), "description": "a unique name for the check, used in reports and by --only"},
 		"title":    schemaObj{"type": "string", "description": "what the check confirms, in a sentence; ${variables} are expanded"},
 		"hint":     schemaObj{"type": "string", "description": "what to try next when the check does not pass"},
 		"severity": schemaObj{"enum": []string{string(diag.Critical), string(diag.Warning), string(diag.Info)}, "description": "the worst status a failing check reports: critical (fail, the default), warning (warn) or info (pass)"},
@@ -110,7 +110,7 @@ func Schema() map[string]any {
 			"vars": schemaObj{
 				"type":                 []string{"object", "null"},
 				"description":          "variables, used as ${name}; --var NAME=VALUE and inventories override them",
-				"propertyNames":        schemaObj{"pattern": varNameRe.String()},
+				"propertyNames":        schemaObj{"pattern": varNameRe().String()},
 				"additionalProperties": schemaObj{"type": []string{"string", "number", "boolean", "null"}},
 			},
 			"redact": schemaObj{

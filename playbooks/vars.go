@@ -2,7 +2,6 @@ package playbooks
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -14,8 +13,8 @@ import (
 // Variables are written ${name} for a playbook variable and ${host.name}
 // for a fact of the target; $${ stands for a literal "${".
 var (
-	refRe     = regexp.MustCompile(`\$\$\{|\$\{([^}]*)\}|\$\{`)
-	varNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	refRe     = diag.LazyRegexp(`\$\$\{|\$\{([^}]*)\}|\$\{`)
+	varNameRe = diag.LazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 const hostPrefix = "host."
@@ -50,7 +49,7 @@ func (sc scope) expand(s string) (out string, deferred bool, problems []refProbl
 	}
 	var b strings.Builder
 	last := 0
-	for _, m := range refRe.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range refRe().FindAllStringSubmatchIndex(s, -1) {
 		b.WriteString(s[last:m[0]])
 		last = m[1]
 		tok := s[m[0]:m[1]]
@@ -90,7 +89,7 @@ func (sc scope) lookup(name string) (val string, deferred bool, problem string) 
 		}
 		return sc.facts[fact], false, ""
 	}
-	if !varNameRe.MatchString(name) {
+	if !varNameRe().MatchString(name) {
 		return "", false, fmt.Sprintf("invalid variable name ${%s}: use letters, digits and _", name)
 	}
 	if v, ok := sc.vars[name]; ok {

@@ -2,11 +2,12 @@ package remote
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/triage-dev/triage/diag"
 )
 
 // parseTriageYAML reads triage's own inventory format:
@@ -275,14 +276,14 @@ func (b *builder) expand(n *yaml.Node) []string {
 
 // hostRangeRe matches Ansible's host ranges: web[01:20].example.com,
 // db-[a:f], with an optional stride: [0:10:2].
-var hostRangeRe = regexp.MustCompile(`\[([0-9a-zA-Z]+):([0-9a-zA-Z]+)(?::([0-9]+))?\]`)
+var hostRangeRe = diag.LazyRegexp(`\[([0-9a-zA-Z]+):([0-9a-zA-Z]+)(?::([0-9]+))?\]`)
 
 // maxRangeHosts bounds what one pattern may expand to, so a typo such as
 // [1:9999999] is an error rather than a machine out of memory.
 const maxRangeHosts = 100000
 
 func expandHostRange(s string) ([]string, error) {
-	loc := hostRangeRe.FindStringSubmatchIndex(s)
+	loc := hostRangeRe().FindStringSubmatchIndex(s)
 	if loc == nil {
 		return []string{s}, nil
 	}

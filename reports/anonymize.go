@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/triage-dev/triage/diag"
 )
 
 // Anonymization replaces what identifies a machine or a person with
@@ -24,13 +26,13 @@ import (
 //     owner of files. root is kept: it is the same everywhere.
 
 var (
-	anonURLRe   = regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://(?:([^\s:/?#@"'<>\[\]]*)(?::[^\s/?#@"'<>]*)?@)?([A-Za-z0-9.-]+)`)
-	anonHomeRe  = regexp.MustCompile(`(?:/home/|/Users/|[A-Za-z]:\\Users\\)([A-Za-z0-9._-]+)`)
-	anonEmailRe = regexp.MustCompile(`\b([A-Za-z0-9_][A-Za-z0-9_.-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b`)
-	anonMACRe   = regexp.MustCompile(`(?i)\b(?:[0-9a-f]{2}(?:[:-][0-9a-f]{2}){5}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})\b`)
-	anonIPv6Re  = regexp.MustCompile(`(?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}`)
-	anonIPv4Re  = regexp.MustCompile(`\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b`)
-	fqdnRe      = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
+	anonURLRe   = diag.LazyRegexp(`\b[a-zA-Z][a-zA-Z0-9+.-]*://(?:([^\s:/?#@"'<>\[\]]*)(?::[^\s/?#@"'<>]*)?@)?([A-Za-z0-9.-]+)`)
+	anonHomeRe  = diag.LazyRegexp(`(?:/home/|/Users/|[A-Za-z]:\\Users\\)([A-Za-z0-9._-]+)`)
+	anonEmailRe = diag.LazyRegexp(`\b([A-Za-z0-9_][A-Za-z0-9_.-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b`)
+	anonMACRe   = diag.LazyRegexp(`(?i)\b(?:[0-9a-f]{2}(?:[:-][0-9a-f]{2}){5}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})\b`)
+	anonIPv6Re  = diag.LazyRegexp(`(?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}`)
+	anonIPv4Re  = diag.LazyRegexp(`\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b`)
+	fqdnRe      = diag.LazyRegexp(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
 )
 
 // Users whose name identifies nobody.
@@ -102,14 +104,14 @@ func (a *anonymizer) learn(r *Report) {
 }
 
 func (a *anonymizer) learnText(s string) {
-	for _, m := range anonURLRe.FindAllStringSubmatch(s, -1) {
+	for _, m := range anonURLRe().FindAllStringSubmatch(s, -1) {
 		a.addUser(m[1])
 		a.addHost(m[2], false)
 	}
-	for _, m := range anonHomeRe.FindAllStringSubmatch(s, -1) {
+	for _, m := range anonHomeRe().FindAllStringSubmatch(s, -1) {
 		a.addUser(m[1])
 	}
-	for _, m := range anonEmailRe.FindAllStringSubmatch(s, -1) {
+	for _, m := range anonEmailRe().FindAllStringSubmatch(s, -1) {
 		a.addUser(m[1])
 		a.addHost(m[2], false)
 	}
@@ -120,7 +122,7 @@ func (a *anonymizer) learnText(s string) {
 // likely to be ordinary words.
 func (a *anonymizer) addHost(name string, trusted bool) {
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	if name == "" || name == "local" || name == "localhost" || !fqdnRe.MatchString(name) {
+	if name == "" || name == "local" || name == "localhost" || !fqdnRe().MatchString(name) {
 		return
 	}
 	if _, err := netip.ParseAddr(name); err == nil {
@@ -228,14 +230,14 @@ func (a *anonymizer) token(kind, key string) string {
 // text anonymizes one string. Addresses go first, so that a host name
 // made of an address is replaced as the address.
 func (a *anonymizer) text(s string) string {
-	s = replaceChecked(s, anonMACRe, func(m string, before, after byte) (string, bool) {
+	s = replaceChecked(s, anonMACRe(), func(m string, before, after byte) (string, bool) {
 		key := strings.ToLower(macSeparators.Replace(m))
 		if key == "000000000000" || key == "ffffffffffff" {
 			return "", false
 		}
 		return a.token("mac", key), true
 	})
-	s = replaceChecked(s, anonIPv6Re, func(m string, before, after byte) (string, bool) {
+	s = replaceChecked(s, anonIPv6Re(), func(m string, before, after byte) (string, bool) {
 		if isWordByte(before) || before == ':' || isWordByte(after) {
 			return "", false
 		}
@@ -258,7 +260,7 @@ func (a *anonymizer) text(s string) string {
 		}
 		return a.token("ip", addr.String()) + suffix, true
 	})
-	s = replaceChecked(s, anonIPv4Re, func(m string, before, after byte) (string, bool) {
+	s = replaceChecked(s, anonIPv4Re(), func(m string, before, after byte) (string, bool) {
 		if before == '.' {
 			return "", false // the tail of a longer dotted number
 		}

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strconv"
+	"sync"
 
 	"github.com/triage-dev/triage/diag"
 )
@@ -82,9 +83,12 @@ type htmlRow struct {
 	Observed                                 [][2]string
 }
 
-var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"badge": func(s diag.Status) string { return htmlSymbol[s] },
-}).Parse(`<!DOCTYPE html>
+// htmlTmpl is parsed on first use: parsing it at start-up cost every run,
+// `triage version` included, a large share of its start.
+var htmlTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"badge": func(s diag.Status) string { return htmlSymbol[s] },
+	}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -163,6 +167,7 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 </body>
 </html>
 `))
+})
 
 const htmlCSS = `
 :root{--fg:#1f2328;--bg:#fff;--muted:#59636e;--line:#d1d9e0;--code:#f6f8fa;
@@ -228,7 +233,7 @@ h2{break-after:avoid}
 
 func renderHTML(w io.Writer, r *Report, _ Options) error {
 	var buf bytes.Buffer
-	if err := htmlTmpl.Execute(&buf, htmlPageOf(r)); err != nil {
+	if err := htmlTmpl().Execute(&buf, htmlPageOf(r)); err != nil {
 		return err
 	}
 	_, err := w.Write(bytes.ReplaceAll(buf.Bytes(), []byte("://"), []byte("&#58;//")))

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/triage-dev/triage/diag"
 )
 
 // Redacted replaces every secret a Redactor finds.
@@ -227,7 +229,7 @@ func (rd *Redactor) Redact(r *Report) {
 
 // secretFlagRe names a command-line flag whose next argument is a secret,
 // for argv lists where flag and value are separate words.
-var secretFlagRe = regexp.MustCompile(`(?i)^--?(?:password|passwd|pass|pwd|token|secret|api-key|apikey|access-key|secret-key|client-secret|auth-token)$`)
+var secretFlagRe = diag.LazyRegexp(`(?i)^--?(?:password|passwd|pass|pwd|token|secret|api-key|apikey|access-key|secret-key|client-secret|auth-token)$`)
 
 // redactObserved cleans observed values, whatever their shape: strings,
 // lists (argv) and nested maps.
@@ -253,7 +255,7 @@ func redactValue(v any, clean func(string) string, counts map[string]int) any {
 	case []string:
 		out := make([]string, len(v))
 		for i, s := range v {
-			if i > 0 && secretFlagRe.MatchString(v[i-1]) && s != "" {
+			if i > 0 && secretFlagRe().MatchString(v[i-1]) && s != "" {
 				counts["cli-credentials"]++
 				out[i] = Redacted
 				continue
@@ -264,7 +266,7 @@ func redactValue(v any, clean func(string) string, counts map[string]int) any {
 	case []any:
 		out := make([]any, len(v))
 		for i, e := range v {
-			if prev, ok := v[max(i-1, 0)].(string); i > 0 && ok && secretFlagRe.MatchString(prev) {
+			if prev, ok := v[max(i-1, 0)].(string); i > 0 && ok && secretFlagRe().MatchString(prev) {
 				if s, ok := e.(string); ok && s != "" {
 					counts["cli-credentials"]++
 					out[i] = Redacted

@@ -4,10 +4,11 @@ import (
 	"errors"
 	"math"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/triage-dev/triage/diag"
 )
 
 // pingReport is what a ping command's output says.
@@ -30,46 +31,46 @@ var (
 )
 
 var (
-	unknownHostRE = regexp.MustCompile(`(?i)(name or service not known|temporary failure in name resolution|unknown host|bad address|cannot resolve|could not find host|no address associated|nodename nor servname)`)
-	noPermRE      = regexp.MustCompile(`(?i)(operation not permitted|permission denied|are you root|must be root|access denied)`)
-	noRouteRE     = regexp.MustCompile(`(?i)^ping: (?:sendto|connect|sendmsg): (?:network is unreachable|no route to host)`)
+	unknownHostRE = diag.LazyRegexp(`(?i)(name or service not known|temporary failure in name resolution|unknown host|bad address|cannot resolve|could not find host|no address associated|nodename nor servname)`)
+	noPermRE      = diag.LazyRegexp(`(?i)(operation not permitted|permission denied|are you root|must be root|access denied)`)
+	noRouteRE     = diag.LazyRegexp(`(?i)^ping: (?:sendto|connect|sendmsg): (?:network is unreachable|no route to host)`)
 
-	unixCountsRE = regexp.MustCompile(`(\d+) packets transmitted, (\d+) (?:packets )?received`)
-	unixRTTRE    = regexp.MustCompile(`(?:rtt|round-trip) min/avg/max(?:/(?:mdev|stddev|std-dev))? = ([\d.]+)/([\d.]+)/([\d.]+)(?:/[\d.]+)? ?(ms|us|µs)`)
-	unixLossRE   = regexp.MustCompile(`([\d.]+)% packet loss`)
-	unixAddrRE   = regexp.MustCompile(`(?m)^PING [^ ]+ \(([^)]+)\)`)
+	unixCountsRE = diag.LazyRegexp(`(\d+) packets transmitted, (\d+) (?:packets )?received`)
+	unixRTTRE    = diag.LazyRegexp(`(?:rtt|round-trip) min/avg/max(?:/(?:mdev|stddev|std-dev))? = ([\d.]+)/([\d.]+)/([\d.]+)(?:/[\d.]+)? ?(ms|us|µs)`)
+	unixLossRE   = diag.LazyRegexp(`([\d.]+)% packet loss`)
+	unixAddrRE   = diag.LazyRegexp(`(?m)^PING [^ ]+ \(([^)]+)\)`)
 
 	// Windows prints its statistics in the user's language, so they are
 	// recognised by shape: three "label = number" pairs and a percentage,
 	// then three "label = Nms" pairs (minimum, maximum, average).
-	winCountsRE = regexp.MustCompile(`(?m)^\s*[^=\n]+=\s*(\d+),\s*[^=\n]+=\s*(\d+),\s*[^=\n]+=\s*(\d+)\s*\((\d+)%`)
-	winRTTRE    = regexp.MustCompile(`(?m)^\s*[^=\n]+=\s*(\d+)ms,\s*[^=\n]+=\s*(\d+)ms,\s*[^=\n]+=\s*(\d+)ms`)
-	winReplyRE  = regexp.MustCompile(`(?m)[=<]\s*\d+ms\s+TTL=\d+`)
+	winCountsRE = diag.LazyRegexp(`(?m)^\s*[^=\n]+=\s*(\d+),\s*[^=\n]+=\s*(\d+),\s*[^=\n]+=\s*(\d+)\s*\((\d+)%`)
+	winRTTRE    = diag.LazyRegexp(`(?m)^\s*[^=\n]+=\s*(\d+)ms,\s*[^=\n]+=\s*(\d+)ms,\s*[^=\n]+=\s*(\d+)ms`)
+	winReplyRE  = diag.LazyRegexp(`(?m)[=<]\s*\d+ms\s+TTL=\d+`)
 
 	// "From 192.0.2.1 icmp_seq=1 Destination Host Unreachable" (iputils),
 	// "92 bytes from 192.0.2.1: Destination Host Unreachable" (BSD),
 	// "Reply from 192.0.2.1: Destination host unreachable." (Windows).
-	unreachableRE = regexp.MustCompile(`(?i)from ([0-9a-f.:]*[0-9a-f])[: ].*(?:host|net|network) unreachable`)
+	unreachableRE = diag.LazyRegexp(`(?i)from ([0-9a-f.:]*[0-9a-f])[: ].*(?:host|net|network) unreachable`)
 )
 
 // parsePingOutput reads the output (stdout and stderr together) of the
 // ping commands of Linux (iputils), BusyBox, macOS and the BSDs, and
 // Windows in any language.
 func parsePingOutput(out string) (pingReport, error) {
-	if m := unixCountsRE.FindStringSubmatch(out); m != nil {
+	if m := unixCountsRE().FindStringSubmatch(out); m != nil {
 		return parseUnix(out, m)
 	}
-	if m := winCountsRE.FindStringSubmatch(out); m != nil {
+	if m := winCountsRE().FindStringSubmatch(out); m != nil {
 		return parseWindows(out, m)
 	}
 	for _, line := range strings.Split(out, "\n") {
 		line = strings.TrimSpace(line)
 		switch {
-		case unknownHostRE.MatchString(line):
+		case unknownHostRE().MatchString(line):
 			return pingReport{}, errPingUnknownHost
-		case noPermRE.MatchString(line):
+		case noPermRE().MatchString(line):
 			return pingReport{}, errPingNoPermission
-		case noRouteRE.MatchString(line):
+		case noRouteRE().MatchString(line):
 			return pingReport{}, errPingNoDestination
 		}
 	}
@@ -81,7 +82,7 @@ func parseUnix(out string, counts []string) (pingReport, error) {
 	rep.Sent, _ = strconv.Atoi(counts[1])
 	rep.Received, _ = strconv.Atoi(counts[2])
 	loss := ""
-	if m := unixLossRE.FindStringSubmatch(out); m != nil {
+	if m := unixLossRE().FindStringSubmatch(out); m != nil {
 		loss = m[1]
 	}
 	switch {
@@ -92,11 +93,11 @@ func parseUnix(out string, counts []string) (pingReport, error) {
 	default:
 		rep.Flavour = "iputils"
 	}
-	if m := unixAddrRE.FindStringSubmatch(out); m != nil {
+	if m := unixAddrRE().FindStringSubmatch(out); m != nil {
 		rep.Addr = m[1]
 	}
 	rep.UnreachableBy = unreachableBy(out)
-	if m := unixRTTRE.FindStringSubmatch(out); m != nil && rep.Received > 0 {
+	if m := unixRTTRE().FindStringSubmatch(out); m != nil && rep.Received > 0 {
 		unit := time.Millisecond
 		if m[4] != "ms" {
 			unit = time.Microsecond
@@ -112,13 +113,13 @@ func parseWindows(out string, counts []string) (pingReport, error) {
 	rep.Sent, _ = strconv.Atoi(counts[1])
 	// Windows counts "Destination host unreachable" answers from a router
 	// as received; only echo replies carry a time and a TTL.
-	rep.Received = len(winReplyRE.FindAllString(out, -1))
+	rep.Received = len(winReplyRE().FindAllString(out, -1))
 	if rep.Received > rep.Sent {
 		rep.Received = rep.Sent
 	}
 	rep.Addr = windowsAddr(out)
 	rep.UnreachableBy = unreachableBy(out)
-	if m := winRTTRE.FindStringSubmatch(out); m != nil && rep.Received > 0 {
+	if m := winRTTRE().FindStringSubmatch(out); m != nil && rep.Received > 0 {
 		rep.Min = fracDuration(m[1], time.Millisecond)
 		rep.Max = fracDuration(m[2], time.Millisecond)
 		rep.Avg = fracDuration(m[3], time.Millisecond)
@@ -136,7 +137,7 @@ func fracDuration(s string, unit time.Duration) time.Duration {
 }
 
 func unreachableBy(out string) string {
-	if m := unreachableRE.FindStringSubmatch(out); m != nil {
+	if m := unreachableRE().FindStringSubmatch(out); m != nil {
 		return m[1]
 	}
 	return ""

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -37,16 +36,16 @@ type Package struct {
 // packageName is what package managers allow in names, with dpkg's
 // ":arch" qualifier: it must start with a letter or digit, so a name can
 // never be read as a command-line option.
-var packageName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9+._@~-]*(:[A-Za-z0-9_-]+)?$`)
+var packageName = diag.LazyRegexp(`^[A-Za-z0-9][A-Za-z0-9+._@~-]*(:[A-Za-z0-9_-]+)?$`)
 
 // programName is what macOS apps and Windows programs are called, spaces
 // and brackets included ("Microsoft Visual C++ 2015-2022 Redistributable
 // (x64)"); it too starts with a letter or digit and holds no control
 // characters.
-var programName = regexp.MustCompile(`^[\pL\pN][^\x00-\x1f\x7f]*$`)
+var programName = diag.LazyRegexp(`^[\pL\pN][^\x00-\x1f\x7f]*$`)
 
 // linuxManager reports whether the manager, when one is named, reads a
-// Linux package database, whose names follow packageName.
+// Linux package database, whose names follow packageName().
 func linuxManager(name string) bool {
 	s, ok := sourceByName(name)
 	return ok && s.os == ""
@@ -57,9 +56,9 @@ func (p *Package) Validate() error {
 	switch {
 	case len(p.Name) > 255:
 		errs = append(errs, diag.FieldErrorf("name", "%q is longer than a package name can be (255 characters)", p.Name))
-	case linuxManager(p.Manager) && !packageName.MatchString(p.Name):
+	case linuxManager(p.Manager) && !packageName().MatchString(p.Name):
 		errs = append(errs, diag.FieldErrorf("name", "%q is not a package name (letters, digits and +._@~-, starting with a letter or digit)", p.Name))
-	case !packageName.MatchString(p.Name) && !programName.MatchString(p.Name):
+	case !packageName().MatchString(p.Name) && !programName().MatchString(p.Name):
 		errs = append(errs, diag.FieldErrorf("name", "%q is not a package or program name (it must start with a letter or digit, without control characters)", p.Name))
 	}
 	if p.Version != "" {

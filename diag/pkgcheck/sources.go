@@ -362,7 +362,7 @@ func filterRPM(pkgs []installedPkg, name string) []installedPkg {
 // popt-based rpm accepts, but triage does not count on every rpm doing).
 // Other names go to the whole listing, as they always did.
 func rpmName(name string) bool {
-	return packageName.MatchString(name) && !strings.Contains(name, ":")
+	return packageName().MatchString(name) && !strings.Contains(name, ":")
 }
 
 // rpmNotInstalled reports whether rpm -q failed only because the package

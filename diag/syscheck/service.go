@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -38,14 +37,14 @@ type Service struct {
 // unitName is what systemd accepts as a unit name (systemd.unit(5)):
 // letters, digits and :-_.\@, with a template instance after @.
 // Windows service names may also hold $ (MSSQL$SQLEXPRESS).
-var unitName = regexp.MustCompile(`^[A-Za-z0-9:_.\\@$-]+$`)
+var unitName = diag.LazyRegexp(`^[A-Za-z0-9:_.\\@$-]+$`)
 
 func (s *Service) Validate() error {
 	var errs []error
 	switch {
 	case s.Name == "":
 		errs = append(errs, diag.FieldErrorf("name", "is empty; give a unit name such as nginx or ssh.service"))
-	case strings.HasPrefix(s.Name, "-") || !unitName.MatchString(s.Name) || len(s.Name) > 255:
+	case strings.HasPrefix(s.Name, "-") || !unitName().MatchString(s.Name) || len(s.Name) > 255:
 		errs = append(errs, diag.FieldErrorf("name", "%q is not a service name (letters, digits and :-_.\\@$, not starting with -)", s.Name))
 	}
 	if s.Enabled != "" {
