@@ -45,7 +45,7 @@ var packageName = diag.LazyRegexp(`^[A-Za-z0-9][A-Za-z0-9+._@~-]*(:[A-Za-z0-9_-]
 var programName = diag.LazyRegexp(`^[\pL\pN][^\x00-\x1f\x7f]*$`)
 
 // linuxManager reports whether the manager, when one is named, reads a
-// Linux package database, whose names follow packageName().
+// Linux package database, whose names follow packageName.
 func linuxManager(name string) bool {
 	s, ok := sourceByName(name)
 	return ok && s.os == ""
