@@ -141,31 +141,12 @@ func lookupHostsFile(hosts []byte, qtype, name string) (addr string, lineNo int,
 
 func namesInclude(names []string, name string) bool {
 	for _, n := range names {
-		if asciiEqualFold(n, name) {
+		// As the C library's strcasecmp in the C locale: ASCII letters
+		// ignoring case, not Unicode folding (which would match the
+		// Kelvin sign with k).
+		if equalFoldASCII(n, name) {
 			return true
 		}
 	}
 	return false
-}
-
-// asciiEqualFold compares the way the C library's strcasecmp does in the
-// C locale: ASCII letters ignoring case, every other byte as it is (not
-// Unicode folding, which would match the Kelvin sign with k).
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

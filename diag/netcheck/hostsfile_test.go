@@ -199,7 +199,7 @@ func FuzzHostsFile(f *testing.F) {
 			t.Fatalf("line %d %q is not line %d of the file", line, text, line)
 		}
 		fields := strings.Fields(strings.SplitN(text, "#", 2)[0])
-		if len(fields) < 2 || !slices.ContainsFunc(fields[1:], func(n string) bool { return asciiEqualFold(n, name) }) {
+		if len(fields) < 2 || !slices.ContainsFunc(fields[1:], func(n string) bool { return equalFoldASCII(n, name) }) {
 			t.Fatalf("line %q does not name %q", text, name)
 		}
 	})
