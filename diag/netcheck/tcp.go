@@ -181,7 +181,7 @@ func bannerFailure(r diag.Result, addr, want string, got []byte, err error, time
 	switch {
 	case len(got) == 0 && timedOut:
 		r.Message = fmt.Sprintf("%s accepted the connection but sent nothing within %s (expected %q)", addr, timeout, want)
-		r.Hint = "the service on this port waits for the client to speak first, so it is not the service expected, or it is hung: check which program listens there (ss -ltnp) and its logs"
+		r.Hint = "the service on this port waits for the client to speak first, so it is not the service expected, or it is hung: check which program listens there (ss -ltnp on Linux, netstat -ano on Windows) and its logs"
 	case len(got) == 0:
 		r.Message = fmt.Sprintf("%s accepted the connection and closed it without sending anything (expected %q)", addr, want)
 		r.Hint = "the service turned this client away (tcp_wrappers, an allow list, a connection limit) or is crashing: look at its logs"
@@ -205,7 +205,7 @@ func connectFailure(t diag.Target, host string, port int, addr string, timeout t
 		return dnsFailure(t, host, err)
 	case problemRefused:
 		return diag.Resultf(diag.Fail, "%s refused the connection", addr).
-			WithHint("the host is up but nothing accepts connections on port %d: the service is stopped, listens on another port or address (only 127.0.0.1?), or a firewall rejects the connection; on the server, ss -ltnp shows what listens", port)
+			WithHint("the host is up but nothing accepts connections on port %d: the service is stopped, listens on another port or address (only 127.0.0.1?), or a firewall rejects the connection; on the server, ss -ltnp (Linux) or netstat -ano (Windows) shows what listens", port)
 	case problemTimeout:
 		return diag.Resultf(diag.Fail, "no answer from %s within %s", addr, timeout).
 			WithHint("connection attempts are being dropped: a firewall (on the host, the network or a cloud security group) filters port %d, or %s is down or unreachable; compare with a ping check and a check of another port", port, host)
