@@ -13,7 +13,9 @@
 // installer receipts with pkgutil --pkg-info, and Homebrew with brew list
 // --versions. A Windows machine lists its programs in the registry's
 // Uninstall keys (HKLM, its WOW6432Node view and HKCU), read on the local
-// machine only. These compare versions with the generic rules. Each
+// machine only. These compare versions with the generic rules, but for
+// Homebrew's, whose "_N" revisions and "-with-options" kegs have rules of
+// their own. Each
 // platform asks only its own sources unless manager names one.
 //
 // A manager that is not installed is skipped; one that is installed but

@@ -128,7 +128,7 @@ var sources = []source{
 			repair:  "run the installer of %s again",
 		}
 	}},
-	{name: "brew", scheme: genericScheme, os: "darwin", query: queryBrew, hints: func(diag.Facts) managerHints {
+	{name: "brew", scheme: brewScheme, os: "darwin", query: queryBrew, hints: func(diag.Facts) managerHints {
 		return managerHints{
 			install: "brew install %s",
 			upgrade: "brew upgrade %s",

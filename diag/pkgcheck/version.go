@@ -582,6 +582,72 @@ func validAPK(v string) bool {
 	return t.tok.kind == apkEnd
 }
 
+// ---- Homebrew ----
+
+// brewScheme orders what `brew list --versions` prints: the formula's
+// version, then "_N", its revision (5.0_1 is 5.0 rebuilt), which a
+// constraint may leave out. Unlike in generic, a "-" before a word is not
+// a pre-release mark: Homebrew named kegs built with options
+// "5.0-with-options". Only its own pre-release words (alpha, beta, pre,
+// rc, and a or b before a number) make a version older than the release.
+var brewScheme = scheme{name: "brew", compare: compareBrew, split: splitBrew, join: joinBrew}
+
+func compareBrew(a, b string) int {
+	pa, pb := splitBrew(a), splitBrew(b)
+	if c := rpmvercmp(brewNormalize(pa.upstream), brewNormalize(pb.upstream)); c != 0 {
+		return c
+	}
+	// No revision is revision 0.
+	return compareDigits(pa.rel, pb.rel)
+}
+
+// splitBrew splits off the revision: "_" and digits at the end.
+func splitBrew(v string) versionParts {
+	if i := strings.LastIndexByte(v, '_'); i > 0 && i+1 < len(v) && strings.Trim(v[i+1:], "0123456789") == "" {
+		return versionParts{upstream: v[:i], rel: v[i+1:], hasRel: true}
+	}
+	return versionParts{upstream: v}
+}
+
+func joinBrew(p versionParts) string {
+	if p.hasRel {
+		return p.upstream + "_" + p.rel
+	}
+	return p.upstream
+}
+
+// brewNormalize drops a leading "v" and marks Homebrew's pre-release
+// words with "~", as generic does for every word after a "-": 1.0-rc1,
+// 1.0rc1 and 1.0.rc1 are all older than 1.0.
+func brewNormalize(v string) string {
+	if len(v) > 1 && (v[0] == 'v' || v[0] == 'V') && isDigit(v[1]) {
+		v = v[1:]
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if isAlpha(c) && (i == 0 || !isAlpha(v[i-1])) {
+			j := i
+			for j < len(v) && isAlpha(v[j]) {
+				j++
+			}
+			word := strings.ToLower(v[i:j])
+			// "a" and "b" only before a number (1.0a1), as Homebrew reads
+			// them: 1.1.1w is a later OpenSSL, not an earlier one.
+			if brewPreRelease[word] || (word == "a" || word == "b") && j < len(v) && isDigit(v[j]) {
+				// The separator before the word, if any, gives way to "~".
+				out := strings.TrimRight(b.String(), "-.")
+				b.Reset()
+				b.WriteString(out + "~")
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+var brewPreRelease = map[string]bool{"alpha": true, "beta": true, "pre": true, "rc": true}
+
 // ---- everything else (flatpak, snap) ----
 
 var genericScheme = scheme{name: "generic", compare: compareGeneric,

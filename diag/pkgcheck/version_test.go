@@ -270,6 +270,43 @@ func TestCompareGeneric(t *testing.T) {
 	})
 }
 
+func TestCompareBrew(t *testing.T) {
+	checkCompare(t, "compareBrew", compareBrew, []vcase{
+		{"5.0-with-options_1", "5.0", 1}, // a keg built with options is no pre-release
+		{"5.0-with-options_1", "5.0.1", -1},
+		{"5.0_1", "5.0", 1}, // a revision is a rebuild
+		{"5.0_10", "5.0_9", 1},
+		{"5.0_0", "5.0", 0},
+		{"1.0rc1", "1.0", -1},
+		{"1.0-beta2", "1.0", -1},
+		{"1.0.alpha", "1.0", -1},
+		{"1.0a1", "1.0", -1},
+		{"1.1.1w", "1.1.1", 1}, // OpenSSL's letters are later releases
+		{"1.0.2k", "1.0.2a", 1},
+		{"v2.1", "2.1", 0},
+		{"23.4_1", "23.10", -1},
+	})
+	// A constraint without a revision ignores the installed one.
+	for _, tt := range []struct {
+		constraint, installed string
+		ok                    bool
+	}{
+		{">= 5.0", "5.0-with-options_1", true},
+		{"= 5.0", "5.0_1", true},
+		{"= 5.0_1", "5.0_1", true},
+		{">= 5.0_2", "5.0_1", false},
+		{"< 1.0", "1.0rc1", true},
+	} {
+		c, err := parseConstraint(tt.constraint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := c.satisfied(brewScheme, tt.installed); ok != tt.ok {
+			t.Errorf("%s %s: %v, want %v", tt.installed, tt.constraint, ok, tt.ok)
+		}
+	}
+}
+
 func FuzzCompareVersions(f *testing.F) {
 	for _, c := range debianCases {
 		f.Add(c.a, c.b)
@@ -279,8 +316,9 @@ func FuzzCompareVersions(f *testing.F) {
 	}
 	f.Add("1.0_alpha_pre2-r1", "1.0~abc-r2")
 	f.Add("1:2:3-4-5", "::--")
+	f.Add("5.0-with-options_1", "1.0rc1_")
 	f.Fuzz(func(t *testing.T, a, b string) {
-		for _, s := range []scheme{debianScheme, rpmScheme, pacmanScheme, apkScheme, genericScheme} {
+		for _, s := range []scheme{debianScheme, rpmScheme, pacmanScheme, apkScheme, brewScheme, genericScheme} {
 			ab, ba := s.compare(a, b), s.compare(b, a)
 			if ab != -ba || ab < -1 || ab > 1 {
 				t.Fatalf("%s: compare(%q, %q) = %d but compare(%q, %q) = %d", s.name, a, b, ab, b, a, ba)
