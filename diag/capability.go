@@ -108,6 +108,20 @@ type UptimeReader interface {
 	Uptime(ctx context.Context) (time.Duration, error)
 }
 
+// ProcessLister is an optional Target capability: the programs running on
+// the target, where ps is not there to list them (Windows, locally).
+// Command lines are not part of it: Windows keeps each in its process's
+// own memory.
+type ProcessLister interface {
+	Processes(ctx context.Context) ([]ProcessEntry, error)
+}
+
+// ProcessEntry is one running program.
+type ProcessEntry struct {
+	PID  int
+	Name string // the executable's file name, such as sshd.exe
+}
+
 // HomeDirer is an optional Target capability: the home folder of the user
 // triage runs as on the target.
 type HomeDirer interface {

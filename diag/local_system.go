@@ -98,6 +98,11 @@ func (l *Local) Uptime(ctx context.Context) (time.Duration, error) {
 	return platformUptime(ctx, l)
 }
 
+// Processes lists the running programs on Windows, where there is no ps.
+func (l *Local) Processes(ctx context.Context) ([]ProcessEntry, error) {
+	return platformProcesses(ctx)
+}
+
 // ProxyFromEnv reads the proxy environment variables the way Go's
 // net/http and curl do: the upper-case name first, then the lower-case
 // one; a proxy without a scheme is an HTTP proxy.

@@ -63,3 +63,7 @@ func platformUptime(ctx context.Context, l *Local) (time.Duration, error) {
 	}
 	return time.Since(boot), nil
 }
+
+func platformProcesses(context.Context) ([]ProcessEntry, error) {
+	return nil, fmt.Errorf("processes on darwin are listed with ps: %w", ErrUnsupported)
+}

@@ -27,3 +27,7 @@ func platformMemory(context.Context, *Local) (MemoryStats, error) {
 func platformUptime(context.Context, *Local) (time.Duration, error) {
 	return 0, fmt.Errorf("uptime on %s is in /proc/uptime: %w", runtime.GOOS, ErrUnsupported)
 }
+
+func platformProcesses(context.Context) ([]ProcessEntry, error) {
+	return nil, fmt.Errorf("processes on %s are listed with ps: %w", runtime.GOOS, ErrUnsupported)
+}

@@ -122,3 +122,25 @@ func platformUptime(ctx context.Context, l *Local) (time.Duration, error) {
 	r, _, _ := procGetTickCount64.Call()
 	return time.Duration(r) * time.Millisecond, nil
 }
+
+// platformProcesses takes a Toolhelp snapshot of the processes: their ids
+// and executable file names, what tasklist shows.
+func platformProcesses(ctx context.Context) ([]ProcessEntry, error) {
+	snap, err := windows.CreateToolhelp32Snapshot(windows.TH32CS_SNAPPROCESS, 0)
+	if err != nil {
+		return nil, fmt.Errorf("CreateToolhelp32Snapshot: %w", err)
+	}
+	defer windows.CloseHandle(snap)
+	var out []ProcessEntry
+	e := windows.ProcessEntry32{Size: uint32(unsafe.Sizeof(windows.ProcessEntry32{}))}
+	for err = windows.Process32First(snap, &e); err == nil; err = windows.Process32Next(snap, &e) {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		out = append(out, ProcessEntry{PID: int(e.ProcessID), Name: windows.UTF16ToString(e.ExeFile[:])})
+	}
+	if !errors.Is(err, windows.ERROR_NO_MORE_FILES) {
+		return nil, fmt.Errorf("Process32Next: %w", err)
+	}
+	return out, nil
+}

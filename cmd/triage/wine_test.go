@@ -269,6 +269,11 @@ func TestWine(t *testing.T) {
 			{"os", diag.Pass, map[string]any{"kernel": kernel}, "22H2 (build " + build + ")"},
 			{"command", diag.Pass, map[string]any{"exit_code": 0}, ""},
 			{"no-drive", diag.Error, nil, `Q:\`},
+			// The Toolhelp snapshot: triage.exe itself, Wine's service
+			// manager, and a program nobody started.
+			{"proc-self", diag.Pass, map[string]any{"count": 1}, "named TRIAGE running"},
+			{"proc-services", diag.Pass, nil, "named services.exe running"},
+			{"proc-missing", diag.Pass, map[string]any{"running": false}, "as expected"},
 		} {
 			r := w.result(t, rep, c.id)
 			if r.Status != c.status || !strings.Contains(r.Message, c.msg) {
@@ -307,6 +312,9 @@ checks:
   - {id: os, os: {}}
   - {id: command, command: {argv: [cmd, /c, ver]}}
   - {id: no-drive, disk: {path: 'Q:\'}}
+  - {id: proc-self, process: {name: TRIAGE, max: 1}}
+  - {id: proc-services, process: {name: services.exe}}
+  - {id: proc-missing, process: {name: notepad, running: false}}
 `
 
 // wineRun is one prefix and network namespace to run triage.exe in.

@@ -31,9 +31,11 @@ func init() {
 // the short names and once for the command lines, because a name may hold
 // spaces and so cannot share a line with another free-text column; the two
 // lists are joined by pid, which also drops the ps processes themselves.
+// Windows has no ps: there the local target's Toolhelp snapshot gives the
+// executables' names, ignoring case and ".exe", but no command lines.
 type Process struct {
 	Name    string `yaml:"name" doc:"the program's name, as pidof matches it: the process name (as in top) or the file name of the command that started it"`
-	Pattern string `yaml:"pattern" doc:"a regular expression (RE2) over the full command line, as pgrep -f matches it; with name, both must match"`
+	Pattern string `yaml:"pattern" doc:"a regular expression (RE2) over the full command line, as pgrep -f matches it; with name, both must match (not on Windows yet: its process list has names only)"`
 	Running bool   `yaml:"running" doc:"whether a matching process should be running (default true); false means none may"`
 	Min     int    `yaml:"min" doc:"the fewest matching processes allowed when running (default 1)"`
 	Max     int    `yaml:"max" doc:"the most matching processes allowed; 0 (the default) means no limit"`
@@ -92,8 +94,7 @@ type procInfo struct {
 
 func (p *Process) Run(ctx context.Context, t diag.Target) diag.Result {
 	if f, err := t.Facts(ctx); err == nil && f.OS == "windows" {
-		return diag.Resultf(diag.Skip, "triage cannot list processes on windows yet: it uses ps, which Windows does not have").
-			WithHint("use a command check with tasklist /FI \"IMAGENAME eq name.exe\" instead")
+		return p.runWindows(ctx, t)
 	}
 	var lists [2][]psRow
 	for i, argv := range [][]string{psNames, psArgs} {
@@ -116,7 +117,39 @@ func (p *Process) Run(ctx context.Context, t diag.Target) diag.Result {
 		}
 		lists[i] = parsePS(res.Stdout)
 	}
-	return p.judge(joinPS(lists[0], lists[1]))
+	return p.judge(joinPS(lists[0], lists[1]), false)
+}
+
+// runWindows lists the processes through the target's ProcessLister (the
+// local machine's Toolhelp snapshot). Windows has no ps, and a remote
+// Windows host none that triage can ask yet; command lines, which pattern
+// needs, are not in the list at all.
+func (p *Process) runWindows(ctx context.Context, t diag.Target) diag.Result {
+	if p.Pattern != "" {
+		return diag.Resultf(diag.Skip, "triage cannot read command lines on windows yet, and pattern needs them").
+			WithHint("match the program by name instead: its file name, such as sshd or sshd.exe")
+	}
+	pl, ok := t.(diag.ProcessLister)
+	var procs []diag.ProcessEntry
+	var err error
+	if ok {
+		procs, err = pl.Processes(ctx)
+	}
+	if !ok || errors.Is(err, diag.ErrUnsupported) {
+		return diag.Resultf(diag.Skip, "triage cannot list the processes of a remote windows host yet").
+			WithHint("use a command check with tasklist /FI \"IMAGENAME eq name.exe\" instead")
+	}
+	if err != nil {
+		// Windows' messages end with a full stop; triage's do not.
+		return diag.Resultf(diag.Error, "could not list processes: %s", strings.TrimSuffix(err.Error(), ".")).
+			WithHint("Windows refused the process snapshot; run tasklist to see whether it works for this user")
+	}
+	infos := make([]procInfo, 0, len(procs))
+	for _, e := range procs {
+		infos = append(infos, procInfo{PID: e.PID, Comm: e.Name, Args: e.Name})
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].PID < infos[j].PID })
+	return p.judge(infos, true)
 }
 
 // psRow is a line of `ps -o pid= -o X=`: a pid and the rest of the line.
@@ -167,11 +200,26 @@ func joinPS(names, args []psRow) []procInfo {
 }
 
 // matches reports whether a process is one the check looks for.
-func (p *Process) matches(pi procInfo, re *regexp.Regexp) bool {
-	if p.Name != "" && !nameMatches(p.Name, pi) {
+func (p *Process) matches(pi procInfo, re *regexp.Regexp, windows bool) bool {
+	switch {
+	case p.Name == "":
+	case windows && !windowsNameMatches(p.Name, pi.Comm):
+		return false
+	case !windows && !nameMatches(p.Name, pi):
 		return false
 	}
 	return re == nil || re.MatchString(pi.Args)
+}
+
+// windowsNameMatches compares a name with an executable's file name the
+// way Windows compares file names, ignoring case, with or without ".exe":
+// sshd, SSHD and sshd.exe all name sshd.exe.
+func windowsNameMatches(name, exe string) bool {
+	if strings.EqualFold(name, exe) {
+		return true
+	}
+	base, ok := strings.CutSuffix(strings.ToLower(exe), ".exe")
+	return ok && strings.EqualFold(name, base)
 }
 
 // nameMatches compares a name the way pidof does: with the process name,
@@ -201,7 +249,7 @@ func (p *Process) what() string {
 // maxListedPIDs caps the pids named in the observed values and evidence.
 const maxListedPIDs = 50
 
-func (p *Process) judge(procs []procInfo) diag.Result {
+func (p *Process) judge(procs []procInfo, windows bool) diag.Result {
 	var re *regexp.Regexp
 	if p.Pattern != "" {
 		var err error
@@ -211,7 +259,7 @@ func (p *Process) judge(procs []procInfo) diag.Result {
 	}
 	var found []procInfo
 	for _, pi := range procs {
-		if p.matches(pi, re) {
+		if p.matches(pi, re, windows) {
 			found = append(found, pi)
 		}
 	}
@@ -246,9 +294,15 @@ func (p *Process) judge(procs []procInfo) diag.Result {
 		r.Status = diag.Fail
 		r.Message = fmt.Sprintf("%d %s %s running%s but none should be", n, pluralize(n, "process", "processes"), desc, pidText)
 		r.Hint = "stop it: stop the service that starts it, or kill the pid; if it comes back, find what restarts it (its parent: ps -o ppid= -p PID)"
+		if windows {
+			r.Hint = "stop it: stop the service that starts it, or end the pid (taskkill /PID PID); if it comes back, find what restarts it: a service, a scheduled task or a Run key"
+		}
 	case n == 0:
 		r.Status, r.Message = diag.Fail, fmt.Sprintf("no process %s is running", desc)
 		r.Hint = "start the program or the service that runs it; if it keeps exiting, its log or journalctl says why"
+		if windows {
+			r.Hint = "start the program or the service that runs it; if it keeps exiting, its log or the Event Viewer's Application log says why"
+		}
 	case n < p.Min:
 		r.Status = diag.Fail
 		r.Message = fmt.Sprintf("only %d %s %s running%s, expected at least %d", n, pluralize(n, "process", "processes"), desc, pidText, p.Min)
@@ -257,6 +311,9 @@ func (p *Process) judge(procs []procInfo) diag.Result {
 		r.Status = diag.Fail
 		r.Message = fmt.Sprintf("%d %s %s running%s, more than the %d allowed", n, pluralize(n, "process", "processes"), desc, pidText, p.Max)
 		r.Hint = "extra copies may be old instances that did not exit, or a restart loop: compare their start times with ps -o pid,lstart,args -p PID"
+		if windows {
+			r.Hint = "extra copies may be old instances that did not exit, or a restart loop: compare their start times in Task Manager's Details tab or with Get-Process NAME | Select Id,StartTime"
+		}
 	default:
 		r.Status = diag.Pass
 		r.Message = fmt.Sprintf("%d %s %s running%s", n, pluralize(n, "process", "processes"), desc, pidText)

@@ -2,6 +2,7 @@ package syscheck
 
 import (
 	"context"
+	"errors"
 	"os/exec"
 	"reflect"
 	"runtime"
@@ -185,4 +186,48 @@ func TestProcessOnThisMachine(t *testing.T) {
 	cmd.Wait()
 	r = (&Process{Pattern: `^\S*sleep 317\.25$`, Running: false, Min: 1}).Run(context.Background(), local)
 	checkResult(t, r, diag.Pass)
+}
+
+// winProcs is a Windows machine whose process list comes from its own
+// interface (the Toolhelp snapshot of the local target).
+type winProcs struct {
+	*fakeTarget
+	procs []diag.ProcessEntry
+	err   error
+}
+
+func (w *winProcs) Processes(context.Context) ([]diag.ProcessEntry, error) { return w.procs, w.err }
+
+func TestProcessOnWindows(t *testing.T) {
+	ft := newFake()
+	ft.facts.OS = "windows"
+	win := &winProcs{fakeTarget: ft, procs: []diag.ProcessEntry{
+		{PID: 0, Name: "[System Process]"}, {PID: 4, Name: "System"}, {PID: 2210, Name: "sshd.exe"},
+		{PID: 640, Name: "svchost.exe"}, {PID: 1804, Name: "SSHD.EXE"}, {PID: 3100, Name: "sshd-session.exe"},
+	}}
+	ctx := context.Background()
+	for _, tt := range []struct {
+		p       Process
+		want    diag.Status
+		message string
+		hint    string
+	}{
+		{Process{Name: "sshd", Running: true, Min: 1}, diag.Pass, "2 processes named sshd running (pids 1804, 2210)", ""},
+		{Process{Name: "sshd.exe", Running: true, Min: 1, Max: 1}, diag.Fail, "2 processes named sshd.exe running", "Get-Process"},
+		{Process{Name: "System", Running: true, Min: 1}, diag.Pass, "1 process named System running (pid 4)", ""},
+		{Process{Name: "ssh", Running: true, Min: 1}, diag.Fail, "no process named ssh is running", "Event Viewer"},
+		{Process{Name: "svchost", Running: false, Min: 1}, diag.Fail, "but none should be", "taskkill"},
+		{Process{Name: "notepad", Running: false, Min: 1}, diag.Pass, "no process named notepad is running, as expected", ""},
+		{Process{Pattern: "sshd -D", Running: true, Min: 1}, diag.Skip, "command lines", "by name"},
+	} {
+		r := tt.p.Run(ctx, win)
+		if r.Status != tt.want || !strings.Contains(r.Message, tt.message) || !strings.Contains(r.Hint, tt.hint) {
+			t.Errorf("%+v: %s %q (hint %q), want %s %q (hint with %q)", tt.p, r.Status, r.Message, r.Hint, tt.want, tt.message, tt.hint)
+		}
+	}
+
+	win.err = errors.New("Access is denied.")
+	checkResult(t, (&Process{Name: "sshd", Running: true, Min: 1}).Run(ctx, win), diag.Error)
+	// A remote Windows host has no process list triage can ask for yet.
+	checkResult(t, (&Process{Name: "sshd", Running: true, Min: 1}).Run(ctx, ft), diag.Skip)
 }
