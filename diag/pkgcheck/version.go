@@ -383,16 +383,22 @@ func pacmanVercmp(a, b string) int {
 var apkScheme = scheme{name: "apk", compare: compareAPK, split: apkSplit, join: apkJoin}
 
 // apkSplit splits off the "-rN" package release; apk has no epoch.
-func apkSplit(v string) versionParts {
-	if i := strings.LastIndex(v, "-r"); i >= 0 && i+2 < len(v) && allDigits(v[i+2:]) {
-		return versionParts{upstream: v[:i], rel: v[i+2:], hasRel: true}
+func apkSplit(v string) versionParts { return splitSuffixRel(v, "-r") }
+
+func apkJoin(p versionParts) string { return joinSuffixRel(p, "-r") }
+
+// splitSuffixRel splits off a package release written as sep and digits at
+// the end of a version: apk's "-r1", Homebrew's "_1".
+func splitSuffixRel(v, sep string) versionParts {
+	if i := strings.LastIndex(v, sep); i >= 0 && i+len(sep) < len(v) && allDigits(v[i+len(sep):]) {
+		return versionParts{upstream: v[:i], rel: v[i+len(sep):], hasRel: true}
 	}
 	return versionParts{upstream: v}
 }
 
-func apkJoin(p versionParts) string {
+func joinSuffixRel(p versionParts, sep string) string {
 	if p.hasRel {
-		return p.upstream + "-r" + p.rel
+		return p.upstream + sep + p.rel
 	}
 	return p.upstream
 }
@@ -602,19 +608,9 @@ func compareBrew(a, b string) int {
 }
 
 // splitBrew splits off the revision: "_" and digits at the end.
-func splitBrew(v string) versionParts {
-	if i := strings.LastIndexByte(v, '_'); i > 0 && i+1 < len(v) && strings.Trim(v[i+1:], "0123456789") == "" {
-		return versionParts{upstream: v[:i], rel: v[i+1:], hasRel: true}
-	}
-	return versionParts{upstream: v}
-}
+func splitBrew(v string) versionParts { return splitSuffixRel(v, "_") }
 
-func joinBrew(p versionParts) string {
-	if p.hasRel {
-		return p.upstream + "_" + p.rel
-	}
-	return p.upstream
-}
+func joinBrew(p versionParts) string { return joinSuffixRel(p, "_") }
 
 // brewNormalize drops a leading "v" and marks Homebrew's pre-release
 // words with "~", as generic does for every word after a "-": 1.0-rc1,
