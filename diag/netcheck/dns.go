@@ -213,7 +213,7 @@ func (c *DNS) runSystem(ctx, parent context.Context, t diag.Target, sr diag.Syst
 	if h := <-hostsDone; h.ok {
 		source := fmt.Sprintf("%s line %d", hostsFilePath, h.answer.line)
 		return c.judge(withObserved(diag.Result{}, base.With("source", source)), name, qtype,
-			lookup{server: "system", source: source, answers: h.answer.values, rcode: "NOERROR", ttl: -1, rtt: h.rtt, evidence: []string{h.answer.evidence}})
+			lookup{server: "system", source: source, answers: []string{h.answer.addr}, rcode: "NOERROR", ttl: -1, rtt: h.rtt, evidence: []string{h.answer.evidence}})
 	}
 	lookupName := name
 	if qtype == "PTR" && isReverseName(name) {

@@ -20,7 +20,7 @@ const (
 
 // hostsAnswer is an answer the hosts file gives for a name.
 type hostsAnswer struct {
-	values   []string
+	addr     string
 	line     int    // the line of /etc/hosts that gave it
 	evidence string // that line and the nsswitch.conf line that makes it final
 }
@@ -60,7 +60,7 @@ func hostsFileAnswer(ctx context.Context, t diag.Target, qtype, name string) (ho
 		return hostsAnswer{}, false
 	}
 	return hostsAnswer{
-		values:   []string{addr},
+		addr:     addr,
 		line:     line,
 		evidence: fmt.Sprintf("%s:%d: %s\n%s: %s", hostsFilePath, line, text, nsswitchPath, rule),
 	}, true
@@ -90,10 +90,7 @@ func plainHostName(name string) bool {
 func hostsFilesFirst(conf []byte) (rule string, ok bool) {
 	found := 0
 	for _, raw := range bytes.Split(conf, []byte("\n")) {
-		line := string(raw)
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
-		}
+		line, _, _ := strings.Cut(string(raw), "#")
 		db, services, hasColon := strings.Cut(strings.TrimSpace(line), ":")
 		if !hasColon || strings.TrimSpace(db) != "hosts" {
 			continue
@@ -115,10 +112,7 @@ func hostsFilesFirst(conf []byte) (rule string, ok bool) {
 func lookupHostsFile(hosts []byte, qtype, name string) (addr string, lineNo int, text string, ok bool) {
 	matches := 0
 	for i, raw := range bytes.Split(hosts, []byte("\n")) {
-		line := string(raw)
-		if j := strings.IndexByte(line, '#'); j >= 0 {
-			line = line[:j]
-		}
+		line, _, _ := strings.Cut(string(raw), "#")
 		f := strings.Fields(line)
 		if len(f) < 2 || !namesInclude(f[1:], name) {
 			continue
