@@ -58,6 +58,11 @@ type Kind struct {
 	Summary string
 	// New returns a parameter struct (a pointer) with its defaults set.
 	New func() Checker
+	// Examines, when set, says what a finished result of the kind looked
+	// at (the name a dns check resolved, the gateway), so that another
+	// check that could not run for want of it is put down to this one
+	// (see Attribute).
+	Examines func(Result) []Prerequisite
 }
 
 var (

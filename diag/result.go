@@ -33,6 +33,18 @@ type Result struct {
 
 	Severity Severity
 	Duration time.Duration
+
+	// Needs are the ids of the checks this one depends on (the playbook's
+	// needs:), as planned.
+	Needs []string
+	// BlockedBy is the id of the check at the root of the problem that
+	// kept this one from running, or that its own trouble is put down to
+	// (see Attribute). Status is then Skip.
+	BlockedBy string
+	// Upstream, set by a kind, names what the check relied on when it
+	// could not check: a name that did not resolve, a proxy that did not
+	// answer. Attribute links it to the check that examines that thing.
+	Upstream *Prerequisite
 }
 
 // Attachment is one file a check collected.

@@ -26,6 +26,13 @@ type Check struct {
 	// Limits are the playbook's own thresholds on observed values, in the
 	// Monitoring Plugins' range notation, applied after the kind's verdict.
 	Limits map[string]Limits
+	// Needs are the ids of checks of the same Group that must not fail for
+	// this one to run (a playbook's needs:). A needed id that is not among
+	// the checks (left out by --only) is ignored.
+	Needs []string
+	// Group scopes ids: the checks of one playbook. Two playbooks of one
+	// run may use the same id.
+	Group string
 }
 
 // Runner runs checks against a target.
@@ -53,7 +60,13 @@ const (
 // Run runs the checks concurrently and returns their results in the
 // order of checks. It always returns, even if a Checker ignores its
 // context: a check that outlives its timeout or ctx is reported as error
-// ("timed out after ..." or "cancelled") and left behind.
+// ("timed out after ...", or "cancelled") and left behind.
+//
+// A check with Needs waits for them and is not run when one of them
+// failed, could not check or was blocked: it is reported as blocked by the
+// check at the root of the chain (see Block). After the run, Attribute
+// puts the trouble of checks that name an Upstream down to the check that
+// examines it.
 //
 // When ctx is cancelled, checks in flight and checks not yet started are
 // reported as error with message "cancelled"; finished ones keep their
@@ -64,30 +77,150 @@ func (r *Runner) Run(ctx context.Context, t Target, checks []Check) []Result {
 		parallel = DefaultParallel
 	}
 	results := make([]Result, len(checks))
+	needs := neededBy(checks)
+	done := make([]chan struct{}, len(checks))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	var doneMu sync.Mutex
-	for i := range checks {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			// Not started: say so, without running it.
-			results[i] = r.finish(checks[i], cancelledBy(ctx), 0)
-			r.report(&doneMu, results[i])
-			continue
-		}
-		wg.Add(1)
-		go func(i int) {
+	notStarted := func(i int) {
+		results[i] = r.finish(checks[i], cancelledBy(ctx), 0)
+		r.report(&doneMu, results[i])
+		close(done[i])
+	}
+	start := func(i int) {
+		go func() {
 			defer wg.Done()
+			defer close(done[i])
 			defer func() { <-sem }()
 			results[i] = r.runOne(ctx, t, checks[i])
 			r.report(&doneMu, results[i])
-		}(i)
+		}()
+	}
+	for i := range checks {
+		wg.Add(1)
+		if len(needs[i]) == 0 {
+			// Checks that need nothing start in playbook order, as
+			// slots free up.
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				notStarted(i)
+				wg.Done()
+				continue
+			}
+			start(i)
+			continue
+		}
+		// A check with needs waits for them without holding a slot, so
+		// that what it waits for can run.
+		go func() {
+			for _, j := range needs[i] {
+				select {
+				case <-done[j]:
+				case <-ctx.Done():
+				}
+			}
+			if ctx.Err() == nil {
+				if root, ok := blockedRoot(checks, results, needs[i]); ok {
+					results[i] = r.finish(checks[i], Block(checks[i], root, nil), 0)
+					r.report(&doneMu, results[i])
+					close(done[i])
+					wg.Done()
+					return
+				}
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+				}
+			}
+			if ctx.Err() != nil {
+				notStarted(i)
+				wg.Done()
+				return
+			}
+			start(i)
+		}()
 	}
 	wg.Wait()
+	Attribute(checks, results)
 	return results
+}
+
+// neededBy resolves each check's Needs to indexes of checks in its group.
+// A need that is part of a cycle is dropped (the playbook loader rejects
+// cycles; this keeps a hand-built plan from hanging the run).
+func neededBy(checks []Check) [][]int {
+	index := map[string]int{}
+	for i, c := range checks {
+		key := c.Group + "\x00" + c.ID
+		if _, dup := index[key]; !dup {
+			index[key] = i
+		}
+	}
+	needs := make([][]int, len(checks))
+	for i, c := range checks {
+		for _, id := range c.Needs {
+			if j, ok := index[c.Group+"\x00"+id]; ok && j != i {
+				needs[i] = append(needs[i], j)
+			}
+		}
+	}
+	// Drop edges into cycles: visit depth first, and cut an edge that
+	// leads back to a check still on the path.
+	const (
+		unseen = iota
+		onPath
+		finished
+	)
+	state := make([]int, len(checks))
+	var visit func(i int)
+	visit = func(i int) {
+		state[i] = onPath
+		kept := needs[i][:0]
+		for _, j := range needs[i] {
+			if state[j] == onPath {
+				continue
+			}
+			if state[j] == unseen {
+				visit(j)
+			}
+			kept = append(kept, j)
+		}
+		needs[i] = kept
+		state[i] = finished
+	}
+	for i := range checks {
+		if state[i] == unseen {
+			visit(i)
+		}
+	}
+	return needs
+}
+
+// blockedRoot returns the root of the first needed check that blocks its
+// dependants, if any.
+func blockedRoot(checks []Check, results []Result, needs []int) (Result, bool) {
+	for _, j := range needs {
+		if !blocks(results[j]) {
+			continue
+		}
+		root := results[j]
+		if root.BlockedBy != "" {
+			for k := range checks {
+				if checks[k].Group == checks[j].Group && checks[k].ID == root.BlockedBy {
+					root = results[k]
+					break
+				}
+			}
+		}
+		return root, true
+	}
+	return Result{}, false
 }
 
 func (r *Runner) report(mu *sync.Mutex, res Result) {
@@ -191,6 +324,7 @@ func cancelled() Result {
 // finish fills in what the runner knows about a check and applies its severity.
 func (r *Runner) finish(c Check, res Result, d time.Duration) Result {
 	res.ID, res.Kind, res.Title = c.ID, c.Kind, c.Title
+	res.Needs = c.Needs
 	if !res.Status.Valid() {
 		res.Status = Error
 		res.Message = "check returned no verdict"

@@ -50,7 +50,11 @@ type Check struct {
 	// range notation: thresholds: {used_percent: {warn: 80, crit: 90}}.
 	Limits map[string]diag.Limits
 	When   When
+	// Needs are the ids of checks of the same playbook that must not fail
+	// for this one to run: a failed one blocks it (see diag.Block).
+	Needs []string
 
+	needsNode *yaml.Node
 	file     string
 	kindKey  *yaml.Node
 	params   *yaml.Node
@@ -99,7 +103,7 @@ var idRe = diag.LazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 // knownOS lists the os values accepted in when:, with macos as an alias.
 var knownOS = []string{"aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios", "linux", "netbsd", "openbsd", "solaris", "windows"}
 
-var checkKeys = []string{"id", "title", "hint", "severity", "timeout", "tags", "when", "thresholds"}
+var checkKeys = []string{"id", "title", "hint", "severity", "timeout", "tags", "when", "needs", "thresholds"}
 
 // LoadFile reads and loads the playbook at path.
 func LoadFile(path string, opts Options) (*Playbook, error) {
@@ -220,6 +224,7 @@ func Load(file, source string, data []byte, opts Options) (*Playbook, error) {
 	if len(checksNode.Content) == 0 {
 		e.at(checksNode, "checks: the list is empty")
 	}
+	checkNeeds(e, pb.Checks)
 	if err := e.err(); err != nil {
 		return nil, err
 	}
@@ -422,6 +427,8 @@ func loadCheck(e *errs, file string, n *yaml.Node, sc scope) *Check {
 			c.When = loadWhen(e, val, sc)
 		case "thresholds":
 			c.Limits = loadLimits(e, val)
+		case "needs":
+			c.Needs, c.needsNode = stringList(e, "needs", val), val
 		default:
 			if _, ok := diag.LookupKind(key.Value); ok {
 				kindKeys, kindVals = append(kindKeys, key), append(kindVals, val)

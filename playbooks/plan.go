@@ -95,7 +95,8 @@ func (pb *Playbook) PlanHost(facts diag.Facts, hostVars map[string]string, sel S
 		if !sel.selects(c) {
 			continue
 		}
-		dc := diag.Check{ID: c.ID, Kind: c.Kind, Title: c.Title, Hint: c.Hint, Severity: c.Severity, Timeout: c.Timeout, Limits: c.Limits}
+		dc := diag.Check{ID: c.ID, Kind: c.Kind, Title: c.Title, Hint: c.Hint, Severity: c.Severity, Timeout: c.Timeout, Limits: c.Limits,
+			Needs: c.Needs, Group: pb.Source}
 		perHost := len(hostVars) > 0 && c.usesVars
 		if c.textDeferred || perHost {
 			sc := scope{vars: vars, facts: facts.Vars()}

@@ -93,7 +93,7 @@ func ExampleCheck(k diag.Kind) []byte {
 		for _, c := range checks.Content {
 			// One that mentions a variable would not stand on its own.
 			if c.Kind == yaml.MappingNode && valueNode(c, k.Name) != nil && !mentionsVars(c) {
-				return encodeExample(c)
+				return encodeExample(withoutKey(c, "needs"))
 			}
 		}
 	}
@@ -151,6 +151,19 @@ func exampleValue(p diag.Param) *yaml.Node {
 		return scalar("example.com")
 	}
 	return scalar("example")
+}
+
+// withoutKey returns a copy of a mapping without one key: an example
+// taken from a playbook stands alone, without the checks it needs there.
+func withoutKey(m *yaml.Node, key string) *yaml.Node {
+	out := *m
+	out.Content = nil
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value != key {
+			out.Content = append(out.Content, m.Content[i], m.Content[i+1])
+		}
+	}
+	return &out
 }
 
 func encodeExample(check *yaml.Node) []byte {

@@ -57,6 +57,7 @@ func Schema() map[string]any {
 		"timeout":  withDoc(durationSchema(), "time limit for this check (default --check-timeout)"),
 		"tags":     withDoc(oneOrMany(scalarText(), false), "words that select the check with --tags"),
 		"when":     schemaObj{"$ref": "#/definitions/when"},
+		"needs":    withDoc(oneOrMany(schemaObj{"type": "string", "pattern": idRe().String()}, false), "ids of checks of this playbook that must pass (or warn) for this one to run; when one fails or cannot be checked, this one is reported as blocked by it"),
 		"thresholds": schemaObj{
 			"type":        "object",
 			"description": "Nagios ranges (10, 10:, ~:10, 10:20, @10:20) on the kind's observed values, by name: {used_percent: {warn: 80, crit: 90}}",
