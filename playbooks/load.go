@@ -55,11 +55,11 @@ type Check struct {
 	Needs []string
 
 	needsNode *yaml.Node
-	file     string
-	kindKey  *yaml.Node
-	params   *yaml.Node
-	checker  diag.Checker // decoded at load time when nothing waits on host facts
-	deferred bool
+	file      string
+	kindKey   *yaml.Node
+	params    *yaml.Node
+	checker   diag.Checker // decoded at load time when nothing waits on host facts
+	deferred  bool
 	// textDeferred is set when the title or hint mentions a host fact: they
 	// are expanded when the check is planned for a target.
 	textDeferred bool

@@ -64,7 +64,6 @@ func narrowerWhen(need, c When) string {
 	return ""
 }
 
-
 func describeWhen(w When) string {
 	var parts []string
 	if len(w.OS) > 0 {
