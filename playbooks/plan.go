@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/triage-dev/triage/diag"
 )
 
@@ -107,7 +109,9 @@ func (pb *Playbook) PlanHost(facts diag.Facts, hostVars map[string]string, sel S
 		}
 		switch unset := c.When.unsetVar(vars); {
 		case !c.When.matches(facts):
-			dc.Checker = diag.Fixed(diag.Resultf(diag.Skip, "%s", c.When.skipReason(facts)))
+			skip := diag.Resultf(diag.Skip, "%s", c.When.skipReason(facts))
+			skip.OtherPlatform = true
+			dc.Checker = diag.Fixed(skip)
 		case unset != "":
 			dc.Checker = diag.Fixed(diag.Resultf(diag.Skip, "not set up: the variable %s is empty", unset).
 				WithHint("set it in the playbook's vars: or with --var %s=VALUE to run this check", unset))
@@ -130,10 +134,57 @@ func (c *Check) bind(vars map[string]string, facts diag.Facts) diag.Checker {
 	d := &decoder{errs: e, scope: scope{vars: vars, facts: facts.Vars()}}
 	checker := d.decodeParams(k, c.kindKey, c.params)
 	if err := e.err(); err != nil {
+		if missing := emptyFacts(c.params, facts.Vars()); len(missing) > 0 {
+			return diag.Fixed(missingFact(missing[0], err))
+		}
 		return diag.Fixed(diag.Resultf(diag.Error, "parameters are invalid for this host: %v", err).
 			WithHint("a value from this host's facts (${host.*}) or its inventory variables does not fit this check; look at the host's facts in the report and its variables in the inventory"))
 	}
 	return checker
+}
+
+// emptyFacts lists the host facts that the parameters under n refer to
+// and that are empty on this host, in the order they are written. (A
+// playbook variable cannot refer to a fact, so only the check's own
+// values are looked at.)
+func emptyFacts(n *yaml.Node, facts map[string]string) []string {
+	var out []string
+	var visit func(*yaml.Node)
+	visit = func(n *yaml.Node) {
+		if n == nil {
+			return
+		}
+		if n.Kind == yaml.ScalarNode {
+			for _, m := range refRe().FindAllStringSubmatch(n.Value, -1) {
+				fact, ok := strings.CutPrefix(strings.TrimSpace(m[1]), hostPrefix)
+				if v, known := facts[fact]; ok && known && v == "" && !slices.Contains(out, fact) {
+					out = append(out, fact)
+				}
+			}
+		}
+		for _, c := range n.Content {
+			visit(c)
+		}
+	}
+	visit(n)
+	return out
+}
+
+// missingFact is the result of a check that cannot run on this host
+// because a fact it is given is empty: a finding about the host (no
+// default gateway means no route out), not a mistake in the playbook.
+func missingFact(fact string, err error) diag.Result {
+	var r diag.Result
+	switch fact {
+	case "gateway":
+		r = diag.Resultf(diag.Fail, "this host has no default gateway (the fact host.gateway is empty)").
+			WithHint("no route leads beyond the local network: the machine is not connected, or the network (DHCP, VPN) gave it no router; reconnect, then look at the routing table (ip route on Linux, route print on Windows, netstat -rn on macOS)")
+	default:
+		r = diag.Resultf(diag.Error, "this host does not report its %s (the fact host.%s is empty), which this check needs", strings.ReplaceAll(fact, "_", " "), fact).
+			WithHint("triage could not learn this fact on this host: give the value in the inventory or with --var instead of ${host.%s}", fact)
+	}
+	r.Evidence = err.Error()
+	return r
 }
 
 func (w When) matches(f diag.Facts) bool {

@@ -343,3 +343,36 @@ func TestBuiltinsLoad(t *testing.T) {
 		t.Error("LoadBuiltin of an unknown name succeeded")
 	}
 }
+
+// TestPlanMissingFact: a host without a default gateway is a finding about
+// the host (fail, with what to do), not a mistake in the playbook; a fact
+// whose value is really wrong still says the parameters are invalid.
+func TestPlanMissingFact(t *testing.T) {
+	pb, err := playbooks.Load("p.yaml", "test", []byte(lines(
+		"checks:",
+		"  - id: ping-gw",
+		"    ping: {host: '${host.gateway}'}",
+		"  - id: tcp-gw",
+		"    tcp: {host: '${host.gateway}', port: 80}",
+		"  - id: version",
+		`    disk: {warn_used: "${host.distro_version}"}`,
+	)), playbooks.Options{})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	for _, c := range pb.Plan(diag.Facts{OS: "linux"}, playbooks.Selection{})[:2] {
+		res := c.Checker.Run(context.Background(), diag.NewLocal())
+		if res.Status != diag.Fail || !strings.Contains(res.Message, "this host has no default gateway (the fact host.gateway is empty)") ||
+			res.Hint == "" || strings.Contains(res.Message, "parameters are invalid") {
+			t.Errorf("%s without a gateway: %s %q (hint %q), want fail: no default gateway", c.ID, res.Status, res.Message, res.Hint)
+		}
+	}
+	res := pb.Plan(diag.Facts{OS: "linux"}, playbooks.Selection{})[2].Checker.Run(context.Background(), diag.NewLocal())
+	if res.Status != diag.Error || !strings.Contains(res.Message, "host.distro_version is empty") || res.Hint == "" {
+		t.Errorf("empty distro_version: %s %q (hint %q)", res.Status, res.Message, res.Hint)
+	}
+	res = pb.Plan(diag.Facts{OS: "linux", Gateway: "10.0.0.1/24"}, playbooks.Selection{})[0].Checker.Run(context.Background(), diag.NewLocal())
+	if res.Status != diag.Error || !strings.HasPrefix(res.Message, "parameters are invalid for this host: ") {
+		t.Errorf("a gateway fact that is not an address: %s %q, want parameters are invalid", res.Status, res.Message)
+	}
+}
