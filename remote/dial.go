@@ -167,7 +167,12 @@ func (d *Dialer) connect(ctx context.Context, via *ssh.Client, hc HostConfig) (*
 		conn, err = via.DialContext(dctx, "tcp", addr)
 	}
 	if err != nil {
-		return nil, fail(classifyDial(err, dctx), err)
+		kind := classifyDial(err, dctx)
+		ferr := fail(kind, err)
+		if kind == ErrTimeout && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			ferr.(*ConnectError).Deadline, ferr.(*ConnectError).Timeout = true, 0
+		}
+		return nil, ferr
 	}
 
 	// ClientConfig.Timeout covers only the TCP connect: bound the
@@ -191,6 +196,14 @@ func (d *Dialer) connect(ctx context.Context, via *ssh.Client, hc HostConfig) (*
 	case <-dctx.Done():
 		conn.Close()
 		<-done
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// The caller's deadline (triage's --host-timeout) passed
+			// during the handshake: a handshake timeout still, not a
+			// cancellation by the user.
+			err := fail(ErrHandshakeTimeout, fmt.Errorf("no SSH handshake before the deadline: %w", ctx.Err()))
+			err.(*ConnectError).Deadline, err.(*ConnectError).Timeout = true, 0
+			return nil, err
+		}
 		if ctx.Err() != nil {
 			return nil, fail(ErrCancelled, ctx.Err())
 		}
@@ -267,6 +280,9 @@ type ConnectError struct {
 	Kind    ErrorKind
 	Err     error
 	Timeout time.Duration
+	// Deadline says that the caller's deadline (the host timeout), not
+	// Timeout, ended the attempt.
+	Deadline bool
 }
 
 func (e *ConnectError) Unwrap() error { return e.Err }
@@ -289,8 +305,14 @@ func (e *ConnectError) Error() string {
 		msg = fmt.Sprintf("connection refused by %s: nothing listens on that port", e.Addr)
 	case ErrTimeout:
 		msg = fmt.Sprintf("no answer from %s within %s", e.Addr, e.Timeout)
+		if e.Deadline {
+			msg = fmt.Sprintf("the host timeout%s was reached while connecting: no answer from %s", timeoutWords(e.Timeout), e.Addr)
+		}
 	case ErrHandshakeTimeout:
 		msg = fmt.Sprintf("%s accepted the connection but did not complete the SSH handshake within %s", e.Addr, e.Timeout)
+		if e.Deadline {
+			msg = fmt.Sprintf("the host timeout%s was reached during the SSH handshake: %s accepted the connection but did not complete the handshake", timeoutWords(e.Timeout), e.Addr)
+		}
 	case ErrAuth:
 		msg = "authentication failed: " + authDetail(e.Err)
 	case ErrHostUnknown, ErrHostChanged:
@@ -301,6 +323,14 @@ func (e *ConnectError) Error() string {
 		msg = strings.TrimPrefix(e.Err.Error(), "ssh: ")
 	}
 	return where + ": " + msg
+}
+
+// timeoutWords is " (5s)" for a known timeout, "" for an unknown one.
+func timeoutWords(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%s)", d)
 }
 
 // Hint says what to try next.

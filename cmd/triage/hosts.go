@@ -37,7 +37,7 @@ type hostRunner struct {
 
 // checkTarget runs a job's playbooks on a target that is already reached.
 func (hr *hostRunner) checkTarget(ctx context.Context, t diag.Target, job hostJob) reports.Host {
-	host := reports.Host{Target: t.Name()}
+	host := reports.Host{Target: t.Name(), Results: []reports.Result{}}
 	if job.Name != "" {
 		host.Target = job.Name
 	}
@@ -85,9 +85,14 @@ func (hr *hostRunner) checkRemote(ctx context.Context, job hostJob) reports.Host
 	defer cancel()
 	t, err := hr.dialer.Dial(ctx, job.Spec)
 	if err != nil {
-		h := reports.Host{Target: job.Spec, Status: diag.Error, Error: err.Error()}
+		h := reports.Host{Target: job.Spec, Status: diag.Error, Error: err.Error(), Results: []reports.Result{}}
 		var ce *remote.ConnectError
 		if errors.As(err, &ce) {
+			if ce.Deadline {
+				// The host timeout, not the connect timeout, ended it.
+				ce.Timeout = hr.hostTimeout
+				h.Error = err.Error()
+			}
 			h.Target = ce.Host
 			if ce.Via == "" {
 				h.Error = trimHost(err.Error(), ce.Host)
@@ -125,7 +130,7 @@ func (hr *hostRunner) runAll(ctx context.Context, jobs []hostJob, parallel int) 
 		}
 		if ctx.Err() != nil {
 			// Never started: still in the report, with the reason.
-			out[i] = reports.Host{Target: firstNonEmpty(job.Name, job.Spec), Status: diag.Error, Error: "cancelled before it was checked", ErrorKind: string(remote.ErrCancelled)}
+			out[i] = reports.Host{Target: firstNonEmpty(job.Name, job.Spec), Status: diag.Error, Error: "cancelled before it was checked", ErrorKind: string(remote.ErrCancelled), Results: []reports.Result{}}
 			continue
 		}
 		wg.Add(1)
