@@ -50,6 +50,9 @@ type Target struct {
 	facts     diag.Facts
 	factsErr  error
 	windows   atomic.Bool // set by the facts: commands are not POSIX there
+
+	homeMu sync.Mutex
+	home   string // the login's home folder, once known
 }
 
 var _ diag.Target = (*Target)(nil)
