@@ -45,6 +45,9 @@ type Result struct {
 	// could not check: a name that did not resolve, a proxy that did not
 	// answer. Attribute links it to the check that examines that thing.
 	Upstream *Prerequisite
+	// OtherPlatform marks a skip because the check is for another
+	// operating system or distribution (its when: does not match).
+	OtherPlatform bool
 }
 
 // Attachment is one file a check collected.

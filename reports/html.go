@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/triage-dev/triage/diag"
@@ -43,6 +44,17 @@ type htmlPage struct {
 	Matrix    *htmlMatrix
 	Hosts     []htmlHost
 	AllOK     bool
+	// Causes lead the page: one host's diagnosis, or a sweep's cause
+	// groups.
+	Causes []htmlCause
+	Hidden string
+}
+
+// htmlCause is one line of the diagnosis box.
+type htmlCause struct {
+	Status         diag.Status
+	Lead, Text     string
+	Explains, Hint string
 }
 
 type htmlMatrix struct {
@@ -72,6 +84,7 @@ type htmlHost struct {
 	Error, Hint     string
 	Counts          string
 	Rows            []htmlRow
+	Hidden          string
 }
 
 type htmlRow struct {
@@ -81,6 +94,7 @@ type htmlRow struct {
 	Title, ID, Kind, Playbook, Message, Hint string
 	Evidence, Duration                       string
 	Observed                                 [][2]string
+	Blocked                                  bool
 }
 
 // htmlTmpl is parsed on first use: parsing it at start-up cost every run,
@@ -111,6 +125,18 @@ var htmlTmpl = sync.OnceValue(func() *template.Template {
 <label for="problems-only" class="filter">Show problems only</label>
 </header>
 <main>
+{{- with .Causes}}
+<section class="diagnosis">
+<h2>What is wrong</h2>
+<ol>
+{{- range .}}
+<li><span class="badge st-{{.Status}}">{{badge .Status}}</span> {{if .Lead}}<b>{{.Lead}}</b> {{end}}{{.Text}}
+{{- if .Explains}}<div class="explains"><b>This explains:</b> {{.Explains}}</div>{{end}}
+{{- if .Hint}}<p class="hint"><b>Try:</b> {{.Hint}}</p>{{end}}</li>
+{{- end}}
+</ol>
+</section>
+{{- end}}
 {{- if .AllOK}}
 <p class="all-ok">No problems: every check passed or was skipped.</p>
 {{- end}}
@@ -148,7 +174,7 @@ var htmlTmpl = sync.OnceValue(func() *template.Template {
 <tbody>
 {{- range .Rows}}
 <tr id="{{.Anchor}}"{{if not .Problem}} class="ok"{{end}}>
-<td><span class="badge st-{{.Status}}">{{badge .Status}}</span></td>
+<td>{{if .Blocked}}<span class="badge st-skip">⊘ blocked</span>{{else}}<span class="badge st-{{.Status}}">{{badge .Status}}</span>{{end}}</td>
 <td><div class="title">{{.Title}}</div><div class="id"><code>{{.ID}}</code> · {{.Kind}}{{if .Playbook}} · {{.Playbook}}{{end}}</div></td>
 <td><div class="message">{{.Message}}</div>
 {{- if .Hint}}<p class="hint"><b>Hint:</b> {{.Hint}}</p>{{end}}
@@ -159,6 +185,7 @@ var htmlTmpl = sync.OnceValue(func() *template.Template {
 {{- end}}
 </tbody>
 </table>
+{{- if .Hidden}}<p class="counts">{{.Hidden}}</p>{{end}}
 {{- end}}
 </section>
 {{- end}}
@@ -219,6 +246,11 @@ table.matrix th.check{vertical-align:bottom;font-size:.8rem;text-transform:none;
 table.matrix th.check span{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;max-height:14rem;overflow:hidden;text-overflow:ellipsis}
 table.matrix td.cell{text-align:center;white-space:nowrap}
 .none{color:var(--muted)}
+.diagnosis{border:2px solid var(--line);border-radius:.4rem;padding:0 1rem .6rem;margin:0 0 1rem}
+.diagnosis h2{margin-top:.6rem}
+.diagnosis ol{margin:.3rem 0;padding-left:1.4rem}
+.diagnosis li{margin:.3rem 0;overflow-wrap:anywhere}
+.explains{font-size:.9rem;color:var(--muted)}
 footer{margin-top:2rem;font-size:.8rem;color:var(--muted)}
 @media print{
 body{max-width:none;padding:0;font-size:10pt}
@@ -231,17 +263,18 @@ h2{break-after:avoid}
 }
 `
 
-func renderHTML(w io.Writer, r *Report, _ Options) error {
+func renderHTML(w io.Writer, r *Report, opts Options) error {
 	var buf bytes.Buffer
-	if err := htmlTmpl().Execute(&buf, htmlPageOf(r)); err != nil {
+	if err := htmlTmpl().Execute(&buf, htmlPageOf(r, opts)); err != nil {
 		return err
 	}
 	_, err := w.Write(bytes.ReplaceAll(buf.Bytes(), []byte("://"), []byte("&#58;//")))
 	return err
 }
 
-func htmlPageOf(r *Report) htmlPage {
+func htmlPageOf(r *Report, opts Options) htmlPage {
 	p := htmlPage{Status: r.Summary.Status, AllOK: true}
+	p.Causes = htmlCausesOf(r)
 	p.Generator = r.Tool.Name + " " + r.Tool.Version
 	p.Title = "triage report: " + string(r.Summary.Status)
 	if len(r.Hosts) == 1 {
@@ -280,10 +313,17 @@ func htmlPageOf(r *Report) htmlPage {
 		}
 		s := Summary{}
 		for ri, res := range h.Results {
+			if !shown(res, opts) {
+				continue
+			}
 			row := htmlRow{
 				Anchor: fmt.Sprintf("host-%d-check-%d", hi+1, ri+1), Status: res.Status, Problem: isProblem(res.Status),
 				Title: res.Title, ID: res.ID, Kind: res.Kind, Message: res.Message, Hint: res.Hint,
 				Evidence: res.Evidence, Duration: formatMS(res.DurationMS), Observed: observedPairs(res.Observed),
+				Blocked: res.BlockedBy != "",
+			}
+			if row.Blocked {
+				row.Hint = ""
 			}
 			if len(r.Playbooks) > 1 {
 				row.Playbook = playbookOf(r, res)
@@ -292,27 +332,55 @@ func htmlPageOf(r *Report) htmlPage {
 				row.Hint = ""
 			}
 			hh.Problem = hh.Problem || row.Problem
-			countInto(&s, res.Status)
+			if row.Blocked {
+				s.Blocked++
+			} else {
+				countInto(&s, res.Status)
+			}
 			hh.Rows = append(hh.Rows, row)
 		}
 		hh.Counts = countsPhrase(s)
+		if n := hiddenCount(h, opts); n > 0 {
+			hh.Hidden = hiddenPhrase(n)
+		}
 		p.AllOK = p.AllOK && !hh.Problem
 		p.Hosts = append(p.Hosts, hh)
 	}
 	if len(r.Hosts) > 1 {
-		p.Matrix = htmlMatrixOf(r, p.Hosts)
+		p.Matrix = htmlMatrixOf(r, p.Hosts, opts)
 	}
 	return p
 }
 
+// htmlCausesOf is the diagnosis box: a host's causes, or a sweep's cause
+// groups.
+func htmlCausesOf(r *Report) []htmlCause {
+	var out []htmlCause
+	if len(r.Hosts) == 1 {
+		h := r.Hosts[0]
+		for _, c := range h.Diagnosis {
+			out = append(out, htmlCause{Status: c.Status, Lead: c.Title, Text: strings.TrimPrefix(c.Summary, c.Title+" - "),
+				Explains: explainsPhrase(h, c), Hint: c.Hint})
+		}
+		return out
+	}
+	for _, g := range r.Causes {
+		out = append(out, htmlCause{Status: g.Status, Lead: hostsPhrase(len(g.Hosts)) + ":", Text: g.Summary, Explains: hostList(g.Hosts, 20)})
+	}
+	return out
+}
+
 // htmlMatrixOf lays out a sweep as hosts by checks. A check is a column
 // once, however many hosts ran it, in the order it was first seen.
-func htmlMatrixOf(r *Report, hosts []htmlHost) *htmlMatrix {
+func htmlMatrixOf(r *Report, hosts []htmlHost, opts Options) *htmlMatrix {
 	m := &htmlMatrix{}
 	col := map[string]int{}
 	key := func(res Result) string { return playbookOf(r, res) + "\x00" + res.ID }
 	for _, h := range r.Hosts {
 		for _, res := range h.Results {
+			if !shown(res, opts) {
+				continue
+			}
 			if _, ok := col[key(res)]; !ok {
 				col[key(res)] = len(m.Columns)
 				m.Columns = append(m.Columns, htmlColumn{ID: res.ID, Title: res.Title})
@@ -323,8 +391,13 @@ func htmlMatrixOf(r *Report, hosts []htmlHost) *htmlMatrix {
 		row := htmlMatrixRow{Host: h.Target, Anchor: hosts[hi].Anchor, Status: hosts[hi].Status, Problem: hosts[hi].Problem, Error: h.Error}
 		if h.Error == "" {
 			row.Cells = make([]htmlCell, len(m.Columns))
-			for ri, res := range h.Results {
+			ri := 0
+			for _, res := range h.Results {
+				if !shown(res, opts) {
+					continue
+				}
 				row.Cells[col[key(res)]] = htmlCell{Status: res.Status, Anchor: hosts[hi].Rows[ri].Anchor, Title: res.Title + ": " + string(res.Status)}
+				ri++
 			}
 		}
 		m.Rows = append(m.Rows, row)

@@ -56,7 +56,7 @@ func TestHTMLSelfContained(t *testing.T) {
 			// Every tag is one of ours: no element that loads anything, no
 			// attribute that points anywhere but inside the page.
 			allowed := map[string]bool{"html": true, "head": true, "meta": true, "title": true, "style": true, "body": true,
-				"input": true, "header": true, "h1": true, "h2": true, "span": true, "dl": true, "dt": true, "dd": true,
+				"input": true, "header": true, "h1": true, "h2": true, "span": true, "dl": true, "dt": true, "dd": true, "ol": true, "li": true,
 				"label": true, "main": true, "p": true, "section": true, "div": true, "table": true, "thead": true,
 				"tbody": true, "tr": true, "th": true, "td": true, "a": true, "code": true, "b": true, "details": true,
 				"summary": true, "pre": true, "footer": true}

@@ -24,6 +24,8 @@ var mdStatus = map[diag.Status]string{
 	diag.Skip:  "➖ skip",
 }
 
+const mdBlocked = "⊘ blocked"
+
 // Problems are listed worst-first for a reader: what is broken, then what
 // could not be checked, then warnings.
 var mdProblemOrder = []diag.Status{diag.Fail, diag.Error, diag.Warn}
@@ -39,7 +41,7 @@ func (m *mdWriter) printf(format string, a ...any) {
 	}
 }
 
-func renderMarkdown(w io.Writer, r *Report, _ Options) error {
+func renderMarkdown(w io.Writer, r *Report, opts Options) error {
 	m := &mdWriter{w: w}
 	m.printf("# triage report: %s\n\n", mdStatus[r.Summary.Status])
 	sweep := len(r.Hosts) != 1
@@ -69,12 +71,43 @@ func renderMarkdown(w io.Writer, r *Report, _ Options) error {
 	if r.Tool.Version != "" {
 		m.printf("- **Tool:** %s %s\n", mdText(r.Tool.Name), mdText(r.Tool.Version))
 	}
+	m.diagnosis(r, sweep)
 	if sweep {
 		m.hostTable(r)
 	}
 	m.problems(r, sweep)
-	m.passing(r, sweep)
+	m.passing(r, sweep, opts)
 	return m.err
+}
+
+// diagnosis leads the report with the causes, in plain words: for one
+// host each cause and what it explains, for many the hosts each cause
+// accounts for.
+func (m *mdWriter) diagnosis(r *Report, sweep bool) {
+	if sweep {
+		if len(r.Causes) == 0 {
+			return
+		}
+		m.printf("\n## What is wrong\n\n")
+		for _, g := range r.Causes {
+			m.printf("- %s **%s:** %s (%s)\n", mdStatus[g.Status], hostsPhrase(len(g.Hosts)), mdText(oneLine(g.Summary)), mdText(hostList(g.Hosts, 10)))
+		}
+		return
+	}
+	h := r.Hosts[0]
+	if len(h.Diagnosis) == 0 {
+		return
+	}
+	m.printf("\n## What is wrong\n\n")
+	for i, c := range h.Diagnosis {
+		m.printf("%d. %s **%s** - %s\n", i+1, mdStatus[c.Status], mdText(oneLine(c.Title)), mdText(oneLine(strings.TrimPrefix(c.Summary, c.Title+" - "))))
+		if e := explainsPhrase(h, c); e != "" {
+			m.printf("   - This explains: %s\n", mdText(e))
+		}
+		if c.Hint != "" {
+			m.printf("   - Try: %s\n", mdText(oneLine(c.Hint)))
+		}
+	}
 }
 
 func (m *mdWriter) hostTable(r *Report) {
@@ -150,16 +183,24 @@ func (m *mdWriter) problem(level string, r *Report, res Result) {
 	}
 }
 
-func (m *mdWriter) passing(r *Report, sweep bool) {
+func (m *mdWriter) passing(r *Report, sweep bool, opts Options) {
 	var rows []string
 	counts := map[diag.Status]int{}
+	blocked, hidden := 0, 0
 	for _, h := range r.Hosts {
+		hidden += hiddenCount(h, opts)
 		for _, res := range h.Results {
-			if isProblem(res.Status) {
+			if isProblem(res.Status) || !shown(res, opts) {
 				continue
 			}
-			counts[res.Status]++
-			row := "| " + mdStatus[res.Status] + " | "
+			label := mdStatus[res.Status]
+			if res.BlockedBy != "" {
+				label = mdBlocked
+				blocked++
+			} else {
+				counts[res.Status]++
+			}
+			row := "| " + label + " | "
 			if sweep {
 				row += mdCell(h.Target) + " | "
 			}
@@ -168,6 +209,9 @@ func (m *mdWriter) passing(r *Report, sweep bool) {
 		}
 	}
 	if len(rows) == 0 {
+		if hidden > 0 {
+			m.printf("\n_%s._\n", mdText(hiddenPhrase(hidden)))
+		}
 		return
 	}
 	var parts []string
@@ -175,6 +219,12 @@ func (m *mdWriter) passing(r *Report, sweep bool) {
 		if counts[st] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
 		}
+	}
+	if blocked > 0 {
+		parts = append(parts, fmt.Sprintf("%d blocked", blocked))
+	}
+	if hidden > 0 {
+		defer m.printf("\n_%s._\n", mdText(hiddenPhrase(hidden)))
 	}
 	m.printf("\n## Passed and skipped\n\n<details>\n<summary>%d %s: %s</summary>\n\n", len(rows), plural(len(rows), "check"), strings.Join(parts, ", "))
 	if sweep {

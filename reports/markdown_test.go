@@ -26,7 +26,7 @@ func TestMarkdownStructure(t *testing.T) {
 		at += i + len(want)
 	}
 	passing := out[strings.Index(out, "## Passed and skipped"):]
-	if strings.Contains(passing, "VPN port reachable") {
+	if strings.Contains(passing, "VPN port reachable (`vpn-port`)") {
 		t.Error("a failure is listed among the passing checks")
 	}
 }

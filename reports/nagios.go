@@ -77,6 +77,11 @@ func renderNagios(w io.Writer, r *Report, _ Options) error {
 		}
 	}
 	summary := strings.Join(parts, "; ")
+	// The status line leads with the cause: a monitoring dashboard shows
+	// this line alone.
+	if cause := nagiosCause(r); cause != "" && summary != "" {
+		summary = cause + "; " + summary
+	}
 	if summary == "" {
 		checks := r.Summary.Pass + r.Summary.Skip
 		summary = fmt.Sprintf("%d %s OK", checks, plural(checks, "check"))
@@ -177,3 +182,19 @@ func cutRunes(s string, n int) string {
 }
 
 var perfLabelCleaner = strings.NewReplacer("'", "", "=", "_", "|", "_")
+
+// nagiosCause is the diagnosis in a few words: the top cause of one host,
+// or the largest cause group of many.
+func nagiosCause(r *Report) string {
+	if len(r.Hosts) == 1 {
+		if d := r.Hosts[0].Diagnosis; len(d) > 0 {
+			return "cause: " + plainText(d[0].Summary)
+		}
+		return ""
+	}
+	if len(r.Causes) > 0 {
+		g := r.Causes[0]
+		return fmt.Sprintf("cause on %s: %s", hostsPhrase(len(g.Hosts)), plainText(g.Summary))
+	}
+	return ""
+}

@@ -17,6 +17,7 @@ func withThresholds() *Report {
 	r.Hosts[0].Results[0].Thresholds = map[string]diag.Threshold{"used_percent": {Warn: "85", Crit: "95"}, "free_bytes": {Crit: "1073741824:"}}
 	r.Hosts[0].Results[1].Observed["latency_ms"] = 12.5
 	r.Hosts[0].Results[1].Message = "connection refused | not | perfdata"
+	r.Diagnose()
 	return r
 }
 

@@ -58,7 +58,9 @@ func DefaultRules() []Rule {
 		// redacted to the end of the text; a block whose BEGIN line was cut
 		// off is redacted from its first base64 line.
 		rule("private-key", `(?s)(-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)(.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)`, 2),
-		rule("private-key", `(?m)((?:^[A-Za-z0-9+/=]{16,}\r?\n)+)-----END[A-Z0-9 ]*PRIVATE KEY`, 1),
+		// A body whose BEGIN line was cut off; its first line may follow
+		// other text on the same line (a message that quotes it).
+		rule("private-key", `(?m)([A-Za-z0-9+/=]{16,}\r?\n(?:^[A-Za-z0-9+/=]{16,}\r?\n)*)-----END[A-Z0-9 ]*PRIVATE KEY`, 1),
 		rule("private-key", `(?m)(?:^|\n)Private-Lines:[ \t]*\d+\r?\n((?:[A-Za-z0-9+/=]+(?:\r?\n|\z))+)`, 1),
 		rule("age-key", `\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b`),
 
@@ -224,6 +226,9 @@ func (rd *Redactor) Redact(r *Report) {
 	if rd.Anonymize {
 		anonymize(r)
 	}
+	// The diagnosis quotes messages and hints: make it again from the
+	// cleaned results rather than clean a second copy.
+	r.Diagnose()
 	r.redacted = true
 }
 

@@ -17,6 +17,9 @@ type Options struct {
 	// Color allows ANSI colour. The caller decides (a TTY, and no NO_COLOR);
 	// renderers never look at the environment themselves.
 	Color bool
+	// Verbose shows what is left out by default: checks skipped because
+	// they are for another platform.
+	Verbose bool
 }
 
 // Renderer turns a report into one format.
@@ -144,7 +147,7 @@ func hostCounts(h Host) map[diag.Status]int {
 
 // countsPhrase reads "5 checks: 1 pass, 1 warn, 2 fail", leaving out zeros.
 func countsPhrase(s Summary) string {
-	total := s.Pass + s.Warn + s.Fail + s.Error + s.Skip
+	total := s.Pass + s.Warn + s.Fail + s.Error + s.Skip + s.Blocked
 	var parts []string
 	for _, c := range []struct {
 		n  int
@@ -153,6 +156,9 @@ func countsPhrase(s Summary) string {
 		if c.n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.st))
 		}
+	}
+	if s.Blocked > 0 {
+		parts = append(parts, fmt.Sprintf("%d blocked", s.Blocked))
 	}
 	out := fmt.Sprintf("%d %s", total, plural(total, "check"))
 	if len(parts) > 0 {
@@ -238,4 +244,30 @@ func observedString(v any) string {
 		return fmt.Sprint(v)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// shown reports whether a person reading the report should see res:
+// checks for another platform are left out unless asked for, and counted.
+func shown(res Result, opts Options) bool {
+	return opts.Verbose || !res.OtherPlatform
+}
+
+// hiddenCount counts a host's results that shown leaves out.
+func hiddenCount(h Host, opts Options) int {
+	n := 0
+	for _, res := range h.Results {
+		if !shown(res, opts) {
+			n++
+		}
+	}
+	return n
+}
+
+// hiddenPhrase says what was left out: "1 check for another platform not
+// shown (-v shows it)".
+func hiddenPhrase(n int) string {
+	if n == 1 {
+		return "1 check for another platform not shown; -v shows it"
+	}
+	return fmt.Sprintf("%d checks for another platform not shown; -v shows them", n)
 }

@@ -35,6 +35,9 @@ func singleHost() *Report {
 				{ID: "vpn-port", Kind: "tcp", Title: "VPN port reachable", Status: diag.Fail, Severity: diag.Critical,
 					Message: "connection refused by 10.0.0.1:443", Hint: "Nothing listens on the VPN port: the VPN service may be down.",
 					Observed: map[string]any{"address": "10.0.0.1:443", "connected": false}, DurationMS: 3.2},
+				{ID: "vpn-login", Kind: "http", Title: "VPN login page answers", Status: diag.Skip, Severity: diag.Critical,
+					Needs: []string{"vpn-port"}, BlockedBy: "vpn-port",
+					Message: "not checked: VPN port reachable failed", Hint: "fix the problem found by VPN port reachable first; this check depends on it"},
 				{ID: "disk-tmp", Kind: "disk", Title: "Temporary folder has free space", Status: diag.Warn, Severity: diag.Warning,
 					Message: "/tmp is 91.0% full, 1GiB free of 10GiB: at or above the 90% warning", Hint: "free space in /tmp",
 					DurationMS: 0.3},
@@ -42,7 +45,7 @@ func singleHost() *Report {
 					Message: "could not run openvpn: command not found", Hint: "openvpn is not installed on local or not on its PATH",
 					Evidence: "sh: openvpn: not found", DurationMS: 1.1},
 				{ID: "mac-only", Kind: "file", Title: "Keychain profile present", Status: diag.Skip, Severity: diag.Critical,
-					Message: "runs only on darwin; this is linux"},
+					Message: "runs only on darwin; this is linux", OtherPlatform: true},
 			},
 		}},
 	}
@@ -125,14 +128,14 @@ func TestRenderGolden(t *testing.T) {
 
 func TestTextHasNoColorUnlessAsked(t *testing.T) {
 	var buf bytes.Buffer
-	if err := renderText(&buf, singleHost(), Options{}); err != nil {
+	if err := renderText(&buf, singleHost(), Options{Verbose: true}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), "\x1b[") {
 		t.Error("plain text output contains ANSI escapes")
 	}
 	// Status must be readable without colour: a symbol and a word.
-	for _, want := range []string{"✓ pass", "! warn", "✗ fail", "? error", "- skip"} {
+	for _, want := range []string{"✓ pass", "! warn", "✗ fail", "? error", "- skip", "⊘ blocked"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("text output lacks %q", want)
 		}
@@ -141,7 +144,7 @@ func TestTextHasNoColorUnlessAsked(t *testing.T) {
 
 func TestFinish(t *testing.T) {
 	r := sweep()
-	want := Summary{Hosts: 3, Pass: 2, Warn: 1, Fail: 1, Error: 1, Skip: 1, Status: diag.Error}
+	want := Summary{Hosts: 3, Pass: 2, Warn: 1, Fail: 1, Error: 1, Skip: 1, Blocked: 1, Status: diag.Error}
 	if r.Summary != want {
 		t.Errorf("summary = %+v, want %+v", r.Summary, want)
 	}

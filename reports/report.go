@@ -23,7 +23,10 @@ type Report struct {
 	Ticket    string        `json:"ticket,omitempty"`
 	Playbooks []PlaybookRef `json:"playbooks"`
 	Hosts     []Host        `json:"hosts"`
-	Summary   Summary       `json:"summary"`
+	// Causes groups the hosts by their top cause, most hosts first
+	// (computed by Diagnose).
+	Causes  []CauseGroup `json:"causes,omitempty"`
+	Summary Summary      `json:"summary"`
 	// Redactions counts, per rule, the secrets replaced before the report
 	// was written (see Redactor).
 	Redactions map[string]int `json:"redactions,omitempty"`
@@ -58,9 +61,12 @@ type Host struct {
 	// refused, timeout, auth, host-key-changed, host-timeout...
 	ErrorKind string `json:"error_kind,omitempty"`
 	// Hint says what to try when the host could not be checked.
-	Hint    string     `json:"hint,omitempty"`
-	Facts   diag.Facts `json:"facts"`
-	Results []Result   `json:"results"`
+	Hint  string     `json:"hint,omitempty"`
+	Facts diag.Facts `json:"facts"`
+	// Diagnosis is the probable causes of what the results found, ranked:
+	// the first is the one to look at first. Empty on a healthy host.
+	Diagnosis []Cause  `json:"diagnosis,omitempty"`
+	Results   []Result `json:"results"`
 }
 
 // Result is one check's verdict, as reported.
@@ -76,6 +82,16 @@ type Result struct {
 	Hint       string         `json:"hint,omitempty"`
 	Evidence   string         `json:"evidence,omitempty"`
 	DurationMS float64        `json:"duration_ms"`
+	// Needs are the ids of the checks (of the same playbook) this one
+	// depends on.
+	Needs []string `json:"needs,omitempty"`
+	// BlockedBy is the id of the check whose problem kept this one from
+	// running, or explains its trouble; its status is then skip.
+	BlockedBy string `json:"blocked_by,omitempty"`
+	// OtherPlatform marks a check skipped because it is for another
+	// operating system or distribution: kept in the JSON, left out of
+	// what a person reads unless asked for.
+	OtherPlatform bool `json:"other_platform,omitempty"`
 	// Thresholds are the limits observed values were judged against.
 	Thresholds map[string]diag.Threshold `json:"thresholds,omitempty"`
 	// Files are what a collect check gathered. They go into a support
@@ -86,31 +102,37 @@ type Result struct {
 
 // Summary counts verdicts over every host.
 type Summary struct {
-	Hosts  int         `json:"hosts"`
-	Pass   int         `json:"pass"`
-	Warn   int         `json:"warn"`
-	Fail   int         `json:"fail"`
-	Error  int         `json:"error"`
-	Skip   int         `json:"skip"`
-	Status diag.Status `json:"status"`
+	Hosts int `json:"hosts"`
+	Pass  int `json:"pass"`
+	Warn  int `json:"warn"`
+	Fail  int `json:"fail"`
+	Error int `json:"error"`
+	Skip  int `json:"skip"`
+	// Blocked counts the checks not run because a check they need found a
+	// problem; they are not counted as skip.
+	Blocked int         `json:"blocked,omitempty"`
+	Status  diag.Status `json:"status"`
 }
 
 // FromDiag converts an engine result for the report.
 func FromDiag(r diag.Result, playbook string) Result {
 	return Result{
-		ID:         r.ID,
-		Kind:       r.Kind,
-		Title:      r.Title,
-		Playbook:   playbook,
-		Severity:   r.Severity,
-		Status:     r.Status,
-		Message:    r.Message,
-		Observed:   r.Observed,
-		Hint:       r.Hint,
-		Evidence:   r.Evidence,
-		Files:      r.Files,
-		DurationMS: math.Round(float64(r.Duration.Microseconds())/100) / 10,
-		Thresholds: r.Thresholds,
+		ID:            r.ID,
+		Kind:          r.Kind,
+		Title:         r.Title,
+		Playbook:      playbook,
+		Severity:      r.Severity,
+		Status:        r.Status,
+		Message:       r.Message,
+		Observed:      r.Observed,
+		Hint:          r.Hint,
+		Evidence:      r.Evidence,
+		Files:         r.Files,
+		DurationMS:    math.Round(float64(r.Duration.Microseconds())/100) / 10,
+		Thresholds:    r.Thresholds,
+		Needs:         r.Needs,
+		BlockedBy:     r.BlockedBy,
+		OtherPlatform: r.OtherPlatform,
 	}
 }
 
@@ -123,6 +145,10 @@ func (r *Report) Finish(finished time.Time) {
 		h.Status = hostStatus(h)
 		s.Status = diag.Worst(s.Status, h.Status)
 		for _, res := range h.Results {
+			if res.BlockedBy != "" {
+				s.Blocked++
+				continue
+			}
 			countInto(&s, res.Status)
 		}
 	}
@@ -130,6 +156,7 @@ func (r *Report) Finish(finished time.Time) {
 		s.Status = diag.Pass
 	}
 	r.Summary = s
+	r.Diagnose()
 }
 
 func hostStatus(h *Host) diag.Status {
@@ -177,6 +204,11 @@ func Read(rd io.Reader) (*Report, error) {
 	if err := r.checkStatuses(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	if !r.hasDiagnosis() {
+		// Written before reports had a diagnosis: compute it, so that
+		// every renderer can lead with it.
+		r.Diagnose()
+	}
 	return &r, nil
 }
 
@@ -198,4 +230,16 @@ func (r *Report) checkStatuses() error {
 		}
 	}
 	return nil
+}
+
+func (r *Report) hasDiagnosis() bool {
+	if len(r.Causes) > 0 {
+		return true
+	}
+	for _, h := range r.Hosts {
+		if len(h.Diagnosis) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -27,6 +27,12 @@ var textStyle = map[diag.Status]struct {
 	diag.Skip:  {"-", "\x1b[2m"},
 }
 
+// blockedStyle marks a check not run because a check it needs found a
+// problem: neither a pass nor a problem of its own.
+var blockedStyle = struct {
+	symbol, word, color string
+}{"⊘", "blocked", "\x1b[2m"}
+
 const (
 	ansiReset   = "\x1b[0m"
 	ansiBold    = "\x1b[1m"
@@ -58,26 +64,63 @@ func renderText(w io.Writer, r *Report, opts Options) error {
 	width := 0
 	for _, h := range r.Hosts {
 		for _, res := range h.Results {
-			width = max(width, min(utf8.RuneCountInString(res.Title), maxTitleCol))
+			if shown(res, opts) {
+				width = max(width, min(utf8.RuneCountInString(res.Title), maxTitleCol))
+			}
 		}
 	}
+	t.diagnosis(r)
 	for i, h := range r.Hosts {
 		if i > 0 {
 			t.printf("\n")
 		}
-		t.host(h, width)
+		t.host(h, width, opts)
 	}
 	t.printf("\n%s\n", t.summaryLine(r))
 	return t.err
 }
 
-func (t *textWriter) host(h Host, width int) {
+// diagnosis leads the report: the cause to look at first, in plain words,
+// and what it explains. A healthy run prints nothing here.
+func (t *textWriter) diagnosis(r *Report) {
+	if len(r.Hosts) == 1 {
+		h := r.Hosts[0]
+		if len(h.Diagnosis) == 0 {
+			return
+		}
+		top := h.Diagnosis[0]
+		t.printf("%s %s\n", t.paint(ansiBold, "What is wrong:"), oneLine(top.Summary))
+		if e := explainsPhrase(h, top); e != "" {
+			t.printf("  %s %s\n", t.paint(ansiDim, "this explains:"), e)
+		}
+		if top.Hint != "" {
+			t.printf("  %s %s\n", t.paint(ansiDim, "try:"), oneLine(top.Hint))
+		}
+		for _, c := range h.Diagnosis[1:] {
+			st := textStyle[c.Status]
+			t.printf("%s %s %s\n", t.paint(ansiBold, "Also:"), t.paint(st.color, st.symbol), oneLine(c.Summary))
+		}
+		t.printf("\n")
+		return
+	}
+	if len(r.Causes) == 0 {
+		return
+	}
+	t.printf("%s\n", t.paint(ansiBold, "What is wrong:"))
+	for _, g := range r.Causes {
+		st := textStyle[g.Status]
+		t.printf("  %s %s: %s\n", t.paint(st.color, st.symbol), hostsPhrase(len(g.Hosts)), oneLine(g.Summary))
+	}
+	t.printf("\n")
+}
+
+func (t *textWriter) host(h Host, width int, opts Options) {
 	t.printf("%s\n", t.paint(ansiBold, hostHeading(h)))
 	if h.Error != "" {
 		st := textStyle[diag.Error]
-		t.printf("  %s  %s\n", t.paint(st.color, st.symbol+" error"), "could not check this host: "+h.Error)
+		t.printf("  %s  %s\n", t.paint(st.color, st.symbol+" error  "), "could not check this host: "+h.Error)
 		if h.Hint != "" {
-			t.printf("  %s  %s %s\n", strings.Repeat(" ", 7), t.paint(ansiDim, "hint:"), oneLine(h.Hint))
+			t.printf("  %s  %s %s\n", strings.Repeat(" ", 9), t.paint(ansiDim, "hint:"), oneLine(h.Hint))
 		}
 		return
 	}
@@ -88,14 +131,26 @@ func (t *textWriter) host(h Host, width int) {
 			group = res.Playbook
 			t.printf("  %s\n", t.paint(ansiDim, "── "+group))
 		}
+		if !shown(res, opts) {
+			continue
+		}
 		st := textStyle[res.Status]
-		label := fmt.Sprintf("%s %-5s", st.symbol, res.Status)
+		label := fmt.Sprintf("%s %-7s", st.symbol, res.Status)
+		if res.BlockedBy != "" {
+			st.color = blockedStyle.color
+			label = fmt.Sprintf("%s %-7s", blockedStyle.symbol, blockedStyle.word)
+		}
 		title := truncate(res.Title, maxTitleCol)
 		pad := strings.Repeat(" ", width-utf8.RuneCountInString(title))
 		t.printf("  %s  %s%s  %s\n", t.paint(st.color, label), title, pad, oneLine(res.Message))
-		if res.Hint != "" && res.Status != diag.Pass {
-			t.printf("  %s  %s %s\n", strings.Repeat(" ", 7), t.paint(ansiDim, "hint:"), oneLine(res.Hint))
+		// A blocked check's hint only says to fix its cause, which the
+		// diagnosis above already names.
+		if res.Hint != "" && res.Status != diag.Pass && res.BlockedBy == "" {
+			t.printf("  %s  %s %s\n", strings.Repeat(" ", 9), t.paint(ansiDim, "hint:"), oneLine(res.Hint))
 		}
+	}
+	if n := hiddenCount(h, opts); n > 0 {
+		t.printf("  %s\n", t.paint(ansiDim, "("+hiddenPhrase(n)+")"))
 	}
 }
 
@@ -116,7 +171,7 @@ func hostHeading(h Host) string {
 
 func (t *textWriter) summaryLine(r *Report) string {
 	s := r.Summary
-	total := s.Pass + s.Warn + s.Fail + s.Error + s.Skip
+	total := s.Pass + s.Warn + s.Fail + s.Error + s.Skip + s.Blocked
 	var counts []string
 	for _, c := range []struct {
 		n  int
@@ -125,6 +180,9 @@ func (t *textWriter) summaryLine(r *Report) string {
 		if c.n > 0 {
 			counts = append(counts, t.paint(textStyle[c.st].color, fmt.Sprintf("%d %s", c.n, c.st)))
 		}
+	}
+	if s.Blocked > 0 {
+		counts = append(counts, t.paint(blockedStyle.color, fmt.Sprintf("%d %s", s.Blocked, blockedStyle.word)))
 	}
 	hosts := "1 host"
 	if s.Hosts != 1 {
