@@ -142,7 +142,19 @@ func dnsFailure(t diag.Target, host string, err error) diag.Result {
 		}
 	}
 	return diag.Resultf(diag.Error, "cannot resolve %s: %s", host, reason).
-		WithHint("the name does not resolve on %s, so the check could go no further: add a check {dns: {name: %s}} to see why, or use the IP address", where(t), host)
+		WithHint("the name does not resolve on %s, so the check could go no further: add a check {dns: {name: %s}} to see why, or use the IP address", where(t), host).
+		WithUpstream(diag.NeedName(host))
+}
+
+// unreachable is what a check that found no route relied on: "network is
+// unreachable" means no route at all, which is what a machine without a
+// connected interface sees; "no route to host" means the way out (the
+// gateway) or the host itself did not answer.
+func unreachable(err error) *diag.Prerequisite {
+	if containsAny(strings.ToLower(err.Error()), "network is unreachable", "network unreachable") {
+		return &diag.Prerequisite{What: diag.PrereqLink}
+	}
+	return &diag.Prerequisite{What: diag.PrereqGateway}
 }
 
 // where names a target in a sentence.

@@ -23,6 +23,13 @@ func init() {
 		New: func() diag.Checker {
 			return &DNS{Type: "A", ExpectMode: "contains", Timeout: diag.Duration(5 * time.Second)}
 		},
+		Examines: func(r diag.Result) []diag.Prerequisite {
+			name, _ := r.Observed["name"].(string)
+			if name == "" {
+				return nil
+			}
+			return []diag.Prerequisite{{What: diag.PrereqName, Subject: name}}
+		},
 	})
 }
 

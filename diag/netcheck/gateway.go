@@ -20,6 +20,9 @@ func init() {
 		New: func() diag.Checker {
 			return &Gateway{Count: 3, Timeout: diag.Duration(3 * time.Second)}
 		},
+		Examines: func(diag.Result) []diag.Prerequisite {
+			return []diag.Prerequisite{{What: diag.PrereqGateway}}
+		},
 	})
 }
 

@@ -16,6 +16,9 @@ func init() {
 		Name:    "interface",
 		Summary: "Checks that a network interface other than loopback is connected and has an address from the network.",
 		New:     func() diag.Checker { return &Interface{Ignore: defaultIgnoredInterfaces} },
+		Examines: func(diag.Result) []diag.Prerequisite {
+			return []diag.Prerequisite{{What: diag.PrereqLink}}
+		},
 	})
 }
 

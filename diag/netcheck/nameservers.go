@@ -20,6 +20,9 @@ func init() {
 		Name:    "nameservers",
 		Summary: "Checks that DNS servers are configured, and asks each of them at once whether it answers.",
 		New:     func() diag.Checker { return &Nameservers{Timeout: diag.Duration(2 * time.Second)} },
+		Examines: func(diag.Result) []diag.Prerequisite {
+			return []diag.Prerequisite{{What: diag.PrereqDNSServer}}
+		},
 	})
 }
 

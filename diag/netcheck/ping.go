@@ -158,7 +158,8 @@ func (c *Ping) runCommand(ctx, parent context.Context, t diag.Target, base diag.
 	case errors.Is(perr, errPingNoDestination):
 		r := withObserved(diag.Resultf(diag.Fail, "cannot reach %s: no route to it from %s", req.Host, where(t)), base).With("method", "command")
 		r.Evidence = evidence
-		return r.WithHint("there is no route to that network: check the VPN connection, the default gateway and the routing table")
+		return r.WithHint("there is no route to that network: check the VPN connection, the default gateway and the routing table").
+			WithUpstream(unreachable(errors.New(out)))
 	case perr != nil:
 		r := withObserved(diag.Resultf(diag.Error, "cannot read the output of %s (exit code %d)", argv[0], res.ExitCode), base)
 		r.Evidence = evidence
@@ -218,7 +219,8 @@ func pingFailure(t diag.Target, host string, err error) diag.Result {
 		return dnsFailure(t, host, err)
 	case problemUnreachable:
 		return diag.Resultf(diag.Fail, "cannot reach %s: %s", host, rootCause(err)).With("method", "icmp").
-			WithHint("there is no route to that network: check the VPN connection, the default gateway and the routing table")
+			WithHint("there is no route to that network: check the VPN connection, the default gateway and the routing table").
+			WithUpstream(unreachable(err))
 	}
 	return diag.Resultf(diag.Error, "cannot ping %s: %v", host, err).
 		WithHint("the echo requests could not be sent; the message says why")

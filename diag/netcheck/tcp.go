@@ -211,7 +211,8 @@ func connectFailure(t diag.Target, host string, port int, addr string, timeout t
 			WithHint("connection attempts are being dropped: a firewall (on the host, the network or a cloud security group) filters port %d, or %s is down or unreachable; compare with a ping check and a check of another port", port, host)
 	case problemUnreachable:
 		return diag.Resultf(diag.Fail, "cannot reach %s: %s", addr, rootCause(err)).
-			WithHint("there is no route to %s from %s: check the VPN connection, the default gateway and the routing table", host, where(t))
+			WithHint("there is no route to %s from %s: check the VPN connection, the default gateway and the routing table", host, where(t)).
+			WithUpstream(unreachable(err))
 	case problemReset:
 		return diag.Resultf(diag.Fail, "%s reset the connection", addr).
 			WithHint("something on the path closed the connection at once: a firewall, an intrusion prevention system, or the service itself refusing this client")

@@ -201,6 +201,10 @@ func tlsFailure(err error, endpoint, name string, now time.Time) (r diag.Result,
 	default:
 		return diag.Result{}, false
 	}
+	if errors.As(err, &invalid) && invalid.Reason == x509.Expired {
+		// Not yet valid, or expired: either may be this machine's clock.
+		r.Upstream = &diag.Prerequisite{What: diag.PrereqClock}
+	}
 	if len(certs) > 0 {
 		soonest := soonestExpiry(certs)
 		r = r.With("tls_days_left", daysLeft(soonest.NotAfter, now)).
