@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,5 +82,16 @@ func TestUpstreamUnreachable(t *testing.T) {
 	}
 	if p := unreachable(errors.New("dial tcp 192.0.2.1:80: connect: no route to host")); p.What != diag.PrereqGateway {
 		t.Errorf("no route to host: %+v", p)
+	}
+}
+
+// TestUpstreamProxy: a proxy that does not answer is what the http check
+// relied on.
+func TestUpstreamProxy(t *testing.T) {
+	r := run(t, httpCheck(t, "https://web.test/", func(c *HTTP) {
+		c.Proxy = "http://127.0.0.1:" + strconv.Itoa(closedPort(t))
+	}), diag.NewLocal())
+	if r.Status != diag.Fail || r.Upstream == nil || r.Upstream.What != diag.PrereqProxy || r.Observed["stage"] != stageConnect {
+		t.Errorf("%s %q, upstream %+v, stage %v; want fail relying on the proxy", r.Status, r.Message, r.Upstream, r.Observed["stage"])
 	}
 }

@@ -180,16 +180,45 @@ type hop struct {
 	status, location, nextMethod string
 }
 
-// stages records how far the latest request got, so that a timeout can
+// stages records how far the latest request got, so that a failure can
 // say where it happened. The transport calls these hooks from several
-// goroutines.
+// goroutines. The name lookup and connect hooks fire only where the
+// connection is opened by this process's dialer (the local machine): on
+// a remote target, resolving and connecting are one step, seen as the
+// connect stage.
 type stages struct {
 	mu sync.Mutex
 	at stage
 }
 
 type stage struct {
-	gotConn, tlsStarted, tlsDone, wrote, header bool
+	dnsStarted, dnsDone, connected, gotConn bool
+	tlsStarted, tlsDone, tlsFailed          bool
+	wrote, header                           bool
+}
+
+// The stages of an exchange, as the observed value stage names them.
+const (
+	stageResolve  = "resolve"
+	stageConnect  = "connect"
+	stageTLS      = "tls_handshake"
+	stageResponse = "response"
+	stageBody     = "body"
+)
+
+// failedAt names the stage an exchange that got no response stopped in.
+func (st stage) failedAt() string {
+	switch {
+	case st.header:
+		return stageBody
+	case st.tlsStarted && (!st.tlsDone || st.tlsFailed):
+		return stageTLS
+	case st.gotConn || st.wrote || st.tlsDone:
+		return stageResponse
+	case st.dnsStarted && !st.dnsDone:
+		return stageResolve
+	}
+	return stageConnect
 }
 
 func (s *stages) set(f func(*stage)) {
@@ -200,10 +229,17 @@ func (s *stages) set(f func(*stage)) {
 
 func (s *stages) trace() *httptrace.ClientTrace {
 	return &httptrace.ClientTrace{
-		GetConn:              func(string) { s.set(func(st *stage) { *st = stage{} }) },
-		GotConn:              func(httptrace.GotConnInfo) { s.set(func(st *stage) { st.gotConn = true }) },
-		TLSHandshakeStart:    func() { s.set(func(st *stage) { st.tlsStarted = true }) },
-		TLSHandshakeDone:     func(tls.ConnectionState, error) { s.set(func(st *stage) { st.tlsDone = true }) },
+		GetConn:  func(string) { s.set(func(st *stage) { *st = stage{} }) },
+		DNSStart: func(httptrace.DNSStartInfo) { s.set(func(st *stage) { st.dnsStarted = true }) },
+		DNSDone:  func(httptrace.DNSDoneInfo) { s.set(func(st *stage) { st.dnsDone = true }) },
+		ConnectDone: func(_, _ string, err error) {
+			s.set(func(st *stage) { st.connected = st.connected || err == nil })
+		},
+		GotConn:           func(httptrace.GotConnInfo) { s.set(func(st *stage) { st.gotConn = true }) },
+		TLSHandshakeStart: func() { s.set(func(st *stage) { st.tlsStarted = true }) },
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
+			s.set(func(st *stage) { st.tlsDone, st.tlsFailed = true, err != nil })
+		},
 		WroteRequest:         func(httptrace.WroteRequestInfo) { s.set(func(st *stage) { st.wrote = true }) },
 		GotFirstResponseByte: func() { s.set(func(st *stage) { st.header = true }) },
 	}
@@ -386,6 +422,7 @@ func (c *HTTP) Run(parent context.Context, t diag.Target) diag.Result {
 				return cancelled(parent)
 			}
 			r.Status = diag.Fail
+			r = r.With("stage", stageBody)
 			if classify(rerr) == problemTimeout {
 				r.Message = fmt.Sprintf("%s sent its headers (%s) but the body did not arrive within %s", shown, resp.Status, timeout)
 				r.Hint = "the server is slow to produce the page or the connection stalls: look at the application's performance, or raise timeout"
@@ -493,8 +530,17 @@ func statusHint(resp *http.Response, follow bool) string {
 	return "the server answered with a status the playbook does not accept: compare with the expected behaviour"
 }
 
-// requestFailure explains a request that got no response.
+// requestFailure explains a request that got no response, naming the
+// stage it stopped in (observed as stage).
 func (c *HTTP) requestFailure(t diag.Target, u *url.URL, proxyURL *url.URL, err error, st stage, timeout time.Duration, now time.Time, redirects int) diag.Result {
+	r := c.requestFailureAt(t, u, proxyURL, err, st, timeout, now)
+	if redirects > 0 && classify(err) == problemTimeout {
+		r.Message += fmt.Sprintf(" (after %s)", plural(redirects, "redirect"))
+	}
+	return r
+}
+
+func (c *HTTP) requestFailureAt(t diag.Target, u *url.URL, proxyURL *url.URL, err error, st stage, timeout time.Duration, now time.Time) diag.Result {
 	shown := u.Redacted()
 	host := u.Hostname()
 	port := u.Port()
@@ -506,67 +552,97 @@ func (c *HTTP) requestFailure(t diag.Target, u *url.URL, proxyURL *url.URL, err 
 		return diag.Resultf(diag.Fail, "%s redirected more than %d times", shown, maxRedirects).
 			WithHint("the redirects loop: a common cause is an application that redirects to https while a proxy in front of it talks http, or a cookie it cannot set; the chain is in the evidence")
 	}
+	at := st.failedAt()
+	problem := classify(err)
 	var opErr *net.OpError
 	if proxyURL != nil && errors.As(err, &opErr) && opErr.Op == "proxyconnect" {
-		r := diag.Resultf(diag.Fail, "cannot connect to the proxy %s: %s", proxyURL.Redacted(), rootCause(err))
-		if classify(err) == problemDNS {
+		r := diag.Resultf(diag.Fail, "cannot connect to the proxy %s: %s", proxyURL.Redacted(), rootCause(err)).With("stage", stageConnect)
+		if problem == problemDNS {
 			r.Status = diag.Error
+			r.Upstream = diag.NeedName(proxyURL.Hostname())
+		} else {
+			r.Upstream = &diag.Prerequisite{What: diag.PrereqProxy}
 		}
 		return r.WithHint("the proxy is down, unreachable or mistyped: check the proxy setting (proxy: or HTTPS_PROXY/HTTP_PROXY), or set proxy: none to go direct")
 	}
-	if r, ok := tlsFailure(err, addr, host, now); ok {
-		return r
+	if problem == problemDNS {
+		return dnsFailure(t, host, err).With("stage", stageResolve)
+	}
+	if at == stageTLS {
+		if r, ok := tlsFailure(err, addr, host, now); ok {
+			return r.With("stage", stageTLS)
+		}
 	}
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
-		return diag.Resultf(diag.Fail, "%s answered in plain HTTP on a URL that says https", addr).
+		return diag.Resultf(diag.Fail, "%s answered in plain HTTP on a URL that says https", addr).With("stage", stageTLS).
 			WithHint("use http:// for this URL, or the port where the server serves TLS")
 	case strings.Contains(msg, "malformed HTTP"):
-		return diag.Resultf(diag.Fail, "%s answered with something that is not HTTP", addr).
+		return diag.Resultf(diag.Fail, "%s answered with something that is not HTTP", addr).With("stage", stageResponse).
 			WithHint("another protocol listens on this port: check the port in the URL")
 	}
-	switch classify(err) {
-	case problemDNS:
-		return dnsFailure(t, host, err)
+	switch problem {
 	case problemRefused, problemUnreachable, problemReset:
+		if problem == problemReset && at != stageConnect {
+			break
+		}
 		if proxyURL != nil {
-			return diag.Resultf(diag.Fail, "the request through the proxy %s failed: %s", proxyURL.Redacted(), rootCause(err)).
+			return diag.Resultf(diag.Fail, "the request through the proxy %s failed: %s", proxyURL.Redacted(), rootCause(err)).With("stage", stageConnect).
 				WithHint("the proxy could not reach %s or dropped the connection: check the proxy's logs or set proxy: none to compare", addr)
 		}
 		portNum, _ := strconv.Atoi(port)
-		return connectFailure(t, host, portNum, addr, timeout, err)
+		return connectFailure(t, host, portNum, addr, timeout, err).With("stage", stageConnect)
 	case problemTimeout:
-		r := diag.Result{Status: diag.Fail}
-		switch {
-		case !st.gotConn:
-			r.Message = fmt.Sprintf("could not connect to %s within %s", addr, timeout)
-			r.Hint = fmt.Sprintf("connection attempts are being dropped: a firewall filters port %s, or %s is down or unreachable; a tcp check of the same port tells the network from the web server", port, host)
-			if proxyURL != nil {
-				r.Message = fmt.Sprintf("no answer through the proxy %s within %s", proxyURL.Redacted(), timeout)
-				r.Hint = "the proxy does not answer, or cannot reach the server: check the proxy, or set proxy: none to compare"
-			}
-		case st.tlsStarted && !st.tlsDone:
-			r.Message = fmt.Sprintf("%s accepted the connection but the TLS handshake did not finish within %s", addr, timeout)
-			r.Hint = "the port may not serve TLS, or the server is overloaded"
-		case !st.header:
-			r.Message = fmt.Sprintf("%s accepted the request but sent no response within %s", addr, timeout)
-			r.Hint = "the web server is up but the application behind it is slow or hung: look at its logs and its backends (database, upstream services)"
-		default:
-			r.Message = fmt.Sprintf("the response from %s did not finish within %s", addr, timeout)
-			r.Hint = "the server is slow to send its response: look at the application's performance, or raise timeout"
-		}
-		if redirects > 0 {
-			r.Message += fmt.Sprintf(" (after %s)", plural(redirects, "redirect"))
-		}
-		return r
+		return timeoutAt(at, t, host, port, addr, proxyURL, timeout).With("stage", at)
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return diag.Resultf(diag.Fail, "%s closed the connection without answering the request", addr).
+	switch {
+	case at == stageTLS:
+		return diag.Resultf(diag.Fail, "the TLS handshake with %s failed: %s", addr, rootCause(err)).With("stage", stageTLS).
+			WithHint("check that the port serves TLS, and look at the server's TLS settings and logs")
+	case problem == problemReset:
+		return diag.Resultf(diag.Fail, "%s reset the connection after the request was sent", addr).With("stage", at).
+			WithHint("the server or something on the path (a firewall, an intrusion prevention system, a load balancer) dropped the request: look at their logs")
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return diag.Resultf(diag.Fail, "%s closed the connection without answering the request", addr).With("stage", stageResponse).
 			WithHint("the server dropped the request: it may expect TLS (use https://), reject this client, or be restarting")
 	}
-	return diag.Resultf(diag.Error, "could not request %s: %v", shown, unwrapURLError(err)).
+	return diag.Resultf(diag.Error, "could not request %s: %v", shown, unwrapURLError(err)).With("stage", at).
 		WithHint("the request could not be made at all; the message says why")
+}
+
+// timeoutAt explains an exchange that ran out of time in stage at.
+func timeoutAt(at string, t diag.Target, host, port, addr string, proxyURL *url.URL, timeout time.Duration) diag.Result {
+	r := diag.Result{Status: diag.Fail}
+	switch at {
+	case stageResolve:
+		name := host
+		if proxyURL != nil {
+			name = proxyURL.Hostname()
+		}
+		r.Status = diag.Error
+		r.Message = fmt.Sprintf("could not resolve %s within %s", name, timeout)
+		r.Hint = fmt.Sprintf("the name lookup did not finish, so the check could go no further: the DNS servers of %s are slow or do not answer; a nameservers check and a check {dns: {name: %s}} tell which", where(t), name)
+		r.Upstream = diag.NeedName(name)
+	case stageConnect:
+		r.Message = fmt.Sprintf("could not connect to %s within %s", addr, timeout)
+		r.Hint = fmt.Sprintf("connection attempts are being dropped: a firewall filters port %s, or %s is down or unreachable; a tcp check of the same port tells the network from the web server", port, host)
+		if proxyURL != nil {
+			r.Message = fmt.Sprintf("no answer through the proxy %s within %s", proxyURL.Redacted(), timeout)
+			r.Hint = "the proxy does not answer, or cannot reach the server: check the proxy, or set proxy: none to compare"
+			r.Upstream = &diag.Prerequisite{What: diag.PrereqProxy}
+		}
+	case stageTLS:
+		r.Message = fmt.Sprintf("%s accepted the connection but the TLS handshake did not finish within %s", addr, timeout)
+		r.Hint = "the connection opens, so small packets get through, but the handshake stalls: the classic sign of a path-MTU black hole, where a link with a smaller MTU (a VPN, PPPoE, a tunnel) drops the large handshake packets (a ClientHello alone can be over 1,280 bytes) and the ICMP message that would say so is filtered; compare from another network, try a lower MTU on the interface (such as 1400), or ask the network team to let ICMP \"fragmentation needed\" through or to clamp the TCP MSS. Otherwise the port does not serve TLS, or the server is overloaded"
+	case stageResponse:
+		r.Message = fmt.Sprintf("%s accepted the request but sent no response within %s", addr, timeout)
+		r.Hint = "the web server is up but the application behind it is slow or hung: look at its logs and its backends (database, upstream services)"
+	default:
+		r.Message = fmt.Sprintf("the response from %s did not finish within %s", addr, timeout)
+		r.Hint = "the server is slow to send its response: look at the application's performance, or raise timeout"
+	}
+	return r
 }
 
 // evidence is the transcript of an exchange, written as curl -v would show

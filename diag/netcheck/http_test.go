@@ -320,3 +320,46 @@ func TestStatusSpec(t *testing.T) {
 		t.Errorf("default is %s", describeStatusSpec(def))
 	}
 }
+
+// TestHTTPStages: a request that gets no response says at which stage it
+// stopped, each with its own words: a stalled TLS handshake is not a
+// firewall dropping connections.
+func TestHTTPStages(t *testing.T) {
+	ca := newTestCA(t, "Test Root CA")
+	cert := ca.validFor(t, 90, "127.0.0.1")
+	stalls := listen(t, silent)            // accepts, never answers the ClientHello
+	mute := listen(t, tlsServer(cert, "")) // completes the handshake, never answers the request
+	short := func(c *HTTP) { c.Timeout, c.CAFile = dur(500*time.Millisecond), ca.file(t) }
+	tests := []struct {
+		name   string
+		check  *HTTP
+		target diag.Target
+		status diag.Status
+		stage  string
+		msg    string
+		hint   string
+	}{
+		{"handshake stalls", httpCheck(t, "https://127.0.0.1:"+strconv.Itoa(stalls)+"/", short), diag.NewLocal(),
+			diag.Fail, "tls_handshake", "accepted the connection but the TLS handshake did not finish within 500ms", "MTU"},
+		{"no response after the handshake", httpCheck(t, "https://127.0.0.1:"+strconv.Itoa(mute)+"/", short), diag.NewLocal(),
+			diag.Fail, "response", "accepted the request but sent no response within 500ms", "application"},
+		{"name does not exist", httpCheck(t, "https://missing.test/", short), newResolvingTarget(startDNS(t)),
+			diag.Error, "resolve", "cannot resolve missing.test", "dns"},
+		{"name lookup times out", httpCheck(t, "https://web.test/", short), newResolvingTarget(silentUDP(t)),
+			diag.Error, "resolve", "could not resolve web.test within 500ms", "DNS servers"},
+		{"refused", httpCheck(t, "https://127.0.0.1:"+strconv.Itoa(closedPort(t))+"/", short), diag.NewLocal(),
+			diag.Fail, "connect", "refused the connection", "nothing accepts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, tt.check, tt.target)
+			expect(t, r, tt.status, tt.msg)
+			if r.Observed["stage"] != tt.stage {
+				t.Errorf("stage %v, want %s", r.Observed["stage"], tt.stage)
+			}
+			if !strings.Contains(r.Hint, tt.hint) {
+				t.Errorf("hint %q does not mention %q", r.Hint, tt.hint)
+			}
+		})
+	}
+}
