@@ -1,0 +1,121 @@
+//go:build linux
+
+package faultlab
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Zone is what the lab's DNS server answers: A records, by lower-case
+// name. Every other name is NXDOMAIN.
+var Zone = map[string]string{
+	"example.com":                   WebAddr,
+	"connectivitycheck.gstatic.com": WebAddr,
+	"pool.ntp.org":                  WebAddr,
+	"intranet.example.org":          IntranetAddr,
+}
+
+// DNSBehaviour is how the router's DNS server answers. The zero value is
+// a healthy server.
+type DNSBehaviour struct {
+	// Refuse answers REFUSED to every query.
+	Refuse bool
+	// Delay holds every answer back this long.
+	Delay time.Duration
+	// NXDomain answers NXDOMAIN for this one name (no trailing dot).
+	NXDomain string
+}
+
+// dnsServer is a home router's DNS server on UDP and TCP.
+type dnsServer struct {
+	mu   sync.Mutex
+	b    DNSBehaviour
+	done chan struct{}
+	srvs []*dns.Server
+	wg   sync.WaitGroup
+}
+
+func startDNS(ns, addr string) (*dnsServer, error) {
+	s := &dnsServer{done: make(chan struct{})}
+	pc, err := listenPacketIn(ns, addr)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := listenIn(ns, addr)
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	s.srvs = []*dns.Server{
+		{PacketConn: pc, Handler: s},
+		{Listener: ln, Handler: s},
+	}
+	for _, srv := range s.srvs {
+		started := make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started) }
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			_ = srv.ActivateAndServe()
+		}()
+		<-started
+	}
+	return s, nil
+}
+
+func (s *dnsServer) set(b DNSBehaviour) {
+	s.mu.Lock()
+	s.b = b
+	s.mu.Unlock()
+}
+
+// ServeDNS answers one query.
+func (s *dnsServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	s.mu.Lock()
+	b := s.b
+	s.mu.Unlock()
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.RecursionAvailable = true
+	if b.Delay > 0 {
+		select {
+		case <-time.After(b.Delay):
+		case <-s.done:
+			return
+		}
+	}
+	switch {
+	case b.Refuse:
+		m.Rcode = dns.RcodeRefused
+	case len(r.Question) != 1:
+		m.Rcode = dns.RcodeFormatError
+	default:
+		q := r.Question[0]
+		name := strings.ToLower(strings.TrimSuffix(q.Name, "."))
+		addr, ok := Zone[name]
+		switch {
+		case !ok || strings.EqualFold(name, b.NXDomain):
+			m.Rcode = dns.RcodeNameError
+		case q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY:
+			m.Answer = append(m.Answer, &dns.A{
+				Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+				A:   net.ParseIP(addr).To4(),
+			})
+		}
+		// Other types of a known name: NOERROR with no answer (NODATA).
+	}
+	_ = w.WriteMsg(m)
+}
+
+func (s *dnsServer) close() {
+	close(s.done)
+	for _, srv := range s.srvs {
+		_ = srv.Shutdown()
+	}
+	s.wg.Wait()
+}

@@ -1,0 +1,134 @@
+//go:build linux
+
+package faultlab
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// WebNames are the names in the HTTPS servers' certificate.
+var WebNames = []string{"example.com", "intranet.example.org", "connectivitycheck.gstatic.com"}
+
+// webServer is "the internet": HTTP on port 80 and HTTPS on 443 of every
+// address of the internet namespace. "/generate_204" answers 204 (as
+// Google's connectivity check does), everything else 200.
+type webServer struct {
+	srvs []*http.Server
+	wg   sync.WaitGroup
+}
+
+// startWeb makes a test CA and a certificate for WebNames, writes the CA
+// to dir/ca.pem and starts the servers in ns.
+func startWeb(ns, dir string) (string, *webServer, error) {
+	caFile := filepath.Join(dir, "ca.pem")
+	cert, caPEM, err := makeCerts()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
+		return "", nil, err
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/generate_204" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "fault lab web server: %s\n", r.Host)
+	})
+	ws := &webServer{}
+	plain, err := listenIn(ns, "0.0.0.0:80")
+	if err != nil {
+		return "", nil, err
+	}
+	secure, err := listenIn(ns, "0.0.0.0:443")
+	if err != nil {
+		plain.Close()
+		return "", nil, err
+	}
+	for _, ln := range []net.Listener{plain, tls.NewListener(secure, &tls.Config{Certificates: []tls.Certificate{cert}})} {
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+		ws.srvs = append(ws.srvs, srv)
+		ws.wg.Add(1)
+		go func() {
+			defer ws.wg.Done()
+			_ = srv.Serve(ln)
+		}()
+	}
+	return caFile, ws, nil
+}
+
+func (ws *webServer) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, srv := range ws.srvs {
+		if srv.Shutdown(ctx) != nil {
+			srv.Close()
+		}
+	}
+	ws.wg.Wait()
+}
+
+// makeCerts returns a server certificate for WebNames and the lab's
+// addresses, and the PEM of the CA that signed it.
+func makeCerts() (tls.Certificate, []byte, error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "triage fault lab test CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: WebNames[0]},
+		DNSNames:     WebNames,
+		IPAddresses:  []net.IP{net.ParseIP(WebAddr), net.ParseIP(IntranetAddr)},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, caPEM, nil
+}
