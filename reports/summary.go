@@ -47,6 +47,7 @@ func WriteSweepSummary(w io.Writer, r *Report, since *Delta, opts Options) error
 	}
 	t.printf("  hosts: %s\n", strings.Join(parts, " · "))
 
+	t.causes(r)
 	t.failingChecks(r)
 	t.unreachable(r)
 	if since != nil {
@@ -54,6 +55,24 @@ func WriteSweepSummary(w io.Writer, r *Report, since *Delta, opts Options) error
 	}
 	t.printf("verdict: %s\n", t.paint(ansiBold, string(r.Summary.Status)))
 	return t.err
+}
+
+// causes groups the hosts by their top cause: "31 hosts: DNS servers -
+// no DNS server answers", most hosts first.
+func (t *textWriter) causes(r *Report) {
+	if len(r.Causes) == 0 {
+		return
+	}
+	t.printf("\n%s\n", t.paint(ansiBold, "What is wrong"))
+	for i, g := range r.Causes {
+		if i == summaryRows {
+			t.printf("  … and %d more causes (see the report files)\n", len(r.Causes)-summaryRows)
+			break
+		}
+		st := textStyle[g.Status]
+		t.printf("  %s %s: %s\n", t.paint(st.color, st.symbol), hostsPhrase(len(g.Hosts)), oneLine(g.Summary))
+		t.printf("      %s\n", t.paint(ansiDim, hostList(g.Hosts, 5)))
+	}
 }
 
 func (t *textWriter) failingChecks(r *Report) {
