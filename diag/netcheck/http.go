@@ -56,6 +56,7 @@ type HTTP struct {
 	Proxy           string            `yaml:"proxy" doc:"a proxy URL (http, https, socks5 or socks5h), or none to connect directly; by default the HTTPS_PROXY, HTTP_PROXY and NO_PROXY environment variables apply when the target is the local machine"`
 	Headers         map[string]string `yaml:"headers" doc:"request headers to send, such as Authorization; their values never appear in reports"`
 	Timeout         diag.Duration     `yaml:"timeout" doc:"how long the whole exchange may take, redirects included (default 10s)"`
+	Captive         bool              `yaml:"captive" doc:"the URL is a captive-portal probe (such as http://connectivitycheck.gstatic.com/generate_204 with status: [204]): a wrong answer fails, as a login page would give, but when nothing answers at all (no name, no connection, no response) the check reports error, since that says nothing about a login page"`
 }
 
 func (c *HTTP) Validate() error {
@@ -386,6 +387,9 @@ func (c *HTTP) Run(parent context.Context, t diag.Target) diag.Result {
 			return cancelled(parent)
 		}
 		r := c.requestFailure(t, u, proxyURL, err, st.snapshot(), timeout, now, len(hops))
+		if c.Captive {
+			r = captiveNoAnswer(r, err)
+		}
 		r = withObserved(r, base)
 		r.Evidence = strings.TrimSpace(ev.String() + "\n" + r.Evidence)
 		return r
@@ -450,6 +454,9 @@ func (c *HTTP) Run(parent context.Context, t diag.Target) diag.Result {
 	if !statusOK {
 		fails = append(fails, fmt.Sprintf("answered %s, expected %s", resp.Status, describeStatusSpec(spec)))
 		hint = statusHint(resp, c.FollowRedirects)
+		if c.Captive {
+			hint = "something on this network answered the probe in place of the site: a login page (captive portal), as hotel, airport and guest Wi-Fi have; open a web browser, go to any http:// site, and accept the page that appears"
+		}
 		if resp.StatusCode == http.StatusBadRequest && containsAny(string(body), "HTTPS server", "HTTPS port") {
 			hint = "the server expects TLS on this port: use https:// in the URL"
 		}
@@ -609,6 +616,28 @@ func (c *HTTP) requestFailureAt(t diag.Target, u *url.URL, proxyURL *url.URL, er
 	}
 	return diag.Resultf(diag.Error, "could not request %s: %v", shown, unwrapURLError(err)).With("stage", at).
 		WithHint("the request could not be made at all; the message says why")
+}
+
+// captiveNoAnswer turns the failure of a captive-portal probe that nothing
+// answered into "could not check": a login page shows itself by answering
+// the probe with the wrong content, while a dead router, DNS server, proxy
+// or internet connection answers nothing. A probe that was answered (a
+// certificate that is not the site's, a redirect loop, something that is
+// not HTTP) keeps its failure.
+func captiveNoAnswer(r diag.Result, err error) diag.Result {
+	if errors.Is(err, errTooManyRedirects) {
+		return r
+	}
+	switch stage, _ := r.Observed["stage"].(string); {
+	case stage == stageResolve, stage == stageConnect:
+	case classify(err) == problemTimeout, classify(err) == problemReset, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	default:
+		return r
+	}
+	r.Status = diag.Error
+	r.Message = "nothing answered the login-page probe: " + r.Message
+	r.Hint = "without an answer there is no login page to see, so this says nothing about one: the checks of the connection, the router, DNS, the proxy and the internet say why the probe could not be reached"
+	return r
 }
 
 // timeoutAt explains an exchange that ran out of time in stage at.

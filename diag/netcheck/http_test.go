@@ -363,3 +363,50 @@ func TestHTTPStages(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTPCaptivePortal: the Wi-Fi login page check suspects a portal only
+// when something answers the probe with the wrong content; when nothing
+// answers, it could not check.
+func TestHTTPCaptivePortal(t *testing.T) {
+	probe := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/generate_204" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		http.Redirect(w, r, "http://portal.test/login", http.StatusFound)
+	}))
+	t.Cleanup(probe.Close)
+	captive := func(c *HTTP) {
+		c.Captive, c.FollowRedirects, c.Status, c.Timeout = true, false, []string{"204"}, dur(500*time.Millisecond)
+	}
+	silentPort := listen(t, silent)
+	tests := []struct {
+		name   string
+		url    string
+		target diag.Target
+		status diag.Status
+		stage  any
+		msg    string
+	}{
+		{"no portal", probe.URL + "/generate_204", diag.NewLocal(), diag.Pass, nil, "204 No Content"},
+		{"portal redirects", probe.URL + "/other", diag.NewLocal(), diag.Fail, nil, "answered 302 Found, expected 204"},
+		{"refused", "http://127.0.0.1:" + strconv.Itoa(closedPort(t)) + "/generate_204", diag.NewLocal(), diag.Error, "connect", "nothing answered the login-page probe: 127.0.0.1"},
+		{"no name", "http://missing.test/generate_204", newResolvingTarget(startDNS(t)), diag.Error, "resolve", "nothing answered the login-page probe: cannot resolve missing.test"},
+		{"no response", "http://127.0.0.1:" + strconv.Itoa(silentPort) + "/generate_204", diag.NewLocal(), diag.Error, "response", "nothing answered the login-page probe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, httpCheck(t, tt.url, captive), tt.target)
+			expect(t, r, tt.status, tt.msg)
+			if r.Observed["stage"] != tt.stage {
+				t.Errorf("stage %v, want %v", r.Observed["stage"], tt.stage)
+			}
+			if r.Status == diag.Error && strings.Contains(r.Hint, "log in") {
+				t.Errorf("a probe nothing answered suggests logging in: %q", r.Hint)
+			}
+			if r.Status == diag.Fail && !strings.Contains(r.Hint, "login page") {
+				t.Errorf("a wrong answer does not point at a login page: %q", r.Hint)
+			}
+		})
+	}
+}
