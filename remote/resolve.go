@@ -39,9 +39,12 @@ func (t *Target) Resolve(ctx context.Context, qtype, name string) ([]string, err
 		return nil, fmt.Errorf("getent on %s: %w", t.name, diag.ErrUnsupported)
 	case err != nil:
 		return nil, err
-	case res.ExitCode == 2:
+	case res.ExitCode == 2 && qtype == "PTR":
 		// getent: "One or more supplied key could not be found".
 		return nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
+	case res.ExitCode == 2:
+		// "not found", or "could not ask": glibc says the same for both.
+		return nil, t.notFoundOrUnasked(ctx, name)
 	case res.ExitCode != 0:
 		return nil, &net.DNSError{Err: fmt.Sprintf("getent exited %d: %s", res.ExitCode, strings.TrimSpace(string(res.Stderr))), Name: name}
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +54,9 @@ type Target struct {
 
 	homeMu sync.Mutex
 	home   string // the login's home folder, once known
+
+	lookupMu sync.Mutex
+	lookups  map[string]*lookupEntry // names resolved on the target, by lookupHost
 }
 
 var _ diag.Target = (*Target)(nil)
@@ -581,13 +585,55 @@ func ParseDFP(path string, out []byte) (diag.DiskUsage, error) {
 }
 
 // Dial opens a TCP connection that starts on the target, through a
-// direct-tcpip channel.
+// direct-tcpip channel. A host name is resolved on the target first (see
+// lookupHost) and the channel opened to its addresses in turn.
 func (t *Target) Dial(ctx context.Context, network, address string) (net.Conn, error) {
 	switch network {
 	case "tcp", "tcp4", "tcp6":
 	default:
 		return nil, fmt.Errorf("%s connections cannot start on an SSH target, only TCP: %w", network, diag.ErrUnsupported)
 	}
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, err
+	}
+	if _, perr := netip.ParseAddr(host); perr == nil {
+		return t.dialAddr(ctx, address)
+	}
+	addrs, err := t.lookupHost(ctx, host)
+	if errors.Is(err, errNoGetent) {
+		return t.dialAddr(ctx, address)
+	}
+	if err != nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+	}
+	var first error
+	tried := 0
+	for _, a := range addrs {
+		if (network == "tcp4" && !a.Is4()) || (network == "tcp6" && !a.Is6()) {
+			continue
+		}
+		tried++
+		c, err := t.dialAddr(ctx, net.JoinHostPort(a.String(), port))
+		if err == nil {
+			return c, nil
+		}
+		if first == nil {
+			first = err
+		}
+		if ctx.Err() != nil || IsForwardingRefused(err) {
+			break
+		}
+	}
+	if tried == 0 {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no suitable address", Name: host, IsNotFound: true}}
+	}
+	return nil, first
+}
+
+// dialAddr opens a channel to address, an IP address and port (a name only
+// where the target cannot resolve for us), with deadlines that hold.
+func (t *Target) dialAddr(ctx context.Context, address string) (net.Conn, error) {
 	conn, err := t.client.DialContext(ctx, "tcp", address)
 	if err != nil {
 		var oce *ssh.OpenChannelError
@@ -604,9 +650,9 @@ func (t *Target) Dial(ctx context.Context, network, address string) (net.Conn, e
 			}
 			return nil, cerr
 		}
-		return nil, err
+		return nil, openError(err, address)
 	}
-	return conn, nil
+	return newTunnelConn(conn, address), nil
 }
 
 // IsForwardingRefused reports whether err is the server refusing TCP
