@@ -197,7 +197,7 @@ func (p *pingMachine) Ping(ctx context.Context, req diag.PingRequest) (diag.Ping
 	if p.pingErr != nil {
 		return diag.PingStats{}, p.pingErr
 	}
-	return diag.PingStats{Addr: req.Host, Sent: req.Count, Received: p.received, MinRTT: time.Millisecond, AvgRTT: 2 * time.Millisecond, MaxRTT: 3 * time.Millisecond}, nil
+	return diag.PingStats{Addr: req.Host, Sent: req.Count, Received: min(p.received, req.Count), MinRTT: time.Millisecond, AvgRTT: 2 * time.Millisecond, MaxRTT: 3 * time.Millisecond}, nil
 }
 
 func (p *pingMachine) Dial(ctx context.Context, network, address string) (net.Conn, error) {
@@ -214,13 +214,11 @@ func TestGatewayKind(t *testing.T) {
 		m.facts.Gateway = "127.0.0.1"
 		return &pingMachine{machine: m, received: received}
 	}
-	r := run(t, newKind[*Gateway](t, "gateway"), router(3))
-	expect(t, r, diag.Pass, "the default gateway 127.0.0.1 answered 3 of 3 pings")
+	r := run(t, newKind[*Gateway](t, "gateway"), router(10))
+	expect(t, r, diag.Pass, "the default gateway 127.0.0.1 answered 10 of 10 pings, none lost")
 	if r.Observed["reachable"] != true || r.Observed["gateway"] != "127.0.0.1" {
 		t.Errorf("observed %v", r.Observed)
 	}
-	r = run(t, newKind[*Gateway](t, "gateway"), router(1))
-	expect(t, r, diag.Warn, "the default gateway 127.0.0.1 answered only 1 of 3 pings")
 
 	// No reply to ping, but the router refuses a connection: it is there.
 	r = run(t, newKind[*Gateway](t, "gateway"), router(0))
@@ -245,7 +243,7 @@ func TestGatewayKind(t *testing.T) {
 
 	// Neither native ping nor a ping command: the connection attempt
 	// still finds the router.
-	r = run(t, newKind[*Gateway](t, "gateway"), router(3).machine)
+	r = run(t, newKind[*Gateway](t, "gateway"), router(10).machine)
 	expect(t, r, diag.Pass, "does not answer pings, but answered a connection attempt")
 
 	// No default route at all.
@@ -256,8 +254,44 @@ func TestGatewayKind(t *testing.T) {
 	// A router given by address.
 	c = newKind[*Gateway](t, "gateway")
 	c.Host = "127.0.0.1"
-	r = run(t, c, &pingMachine{machine: none, received: 2})
-	expect(t, r, diag.Pass, "the router 127.0.0.1 answered 2 of 3")
+	r = run(t, c, &pingMachine{machine: none, received: 10})
+	expect(t, r, diag.Pass, "the router 127.0.0.1 answered 10 of 10")
+}
+
+// TestGatewayLoss: enough pings go to the router to measure loss, and a
+// lossy first hop is not passed: above warn_loss (10%) it warns, above
+// max_loss (30%) it fails, and a loss shown under a pass says it is within
+// the limit.
+func TestGatewayLoss(t *testing.T) {
+	m := newMachine("linux")
+	m.facts.Gateway = "127.0.0.1"
+	tests := []struct {
+		received int
+		edit     func(*Gateway)
+		status   diag.Status
+		msg      string
+	}{
+		{9, nil, diag.Pass, "answered 9 of 10 pings, average 2ms; 1 of 10 pings lost (10%), within the 10% warning limit"},
+		{8, nil, diag.Warn, "the default gateway 127.0.0.1 answers, but 2 of 10 pings lost (20%), above the 10% warning limit"},
+		{6, nil, diag.Fail, "4 of 10 pings lost (40%), above the 30% limit"},
+		// The case: one ping of three lost used to pass.
+		{2, func(c *Gateway) { c.Count = 3 }, diag.Fail, "1 of 3 pings lost (33.3%), above the 30% limit"},
+		{8, func(c *Gateway) { c.WarnLoss, c.MaxLoss = 25, 50 }, diag.Pass, "within the 25% warning limit"},
+	}
+	for _, tt := range tests {
+		c := newKind[*Gateway](t, "gateway")
+		if tt.edit != nil {
+			tt.edit(c)
+		}
+		r := run(t, c, &pingMachine{machine: m, received: tt.received})
+		expect(t, r, tt.status, tt.msg)
+		if r.Observed["sent"] != c.Count {
+			t.Errorf("sent %v pings, want %d", r.Observed["sent"], c.Count)
+		}
+		if r.Status != diag.Pass && !strings.Contains(r.Hint, "loses packets") {
+			t.Errorf("hint %q", r.Hint)
+		}
+	}
 }
 
 func TestGatewayValidate(t *testing.T) {

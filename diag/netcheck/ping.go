@@ -193,10 +193,12 @@ func pingArgv(goos string, req diag.PingRequest) []string {
 	}
 	switch goos {
 	case "windows":
-		// ping.exe has no interval and no overall deadline: -w is the
-		// wait for each reply, so share the timeout between them.
-		perReply := max(req.Timeout/time.Duration(req.Count), 500*time.Millisecond)
-		return []string{"ping", "-n", count, "-w", strconv.FormatInt(perReply.Milliseconds(), 10), req.Host}
+		// ping.exe has no interval (it sends one request a second) and
+		// no overall deadline: -w is the wait for each reply. Send only
+		// as many as fit in the timeout, and share it between them.
+		n := min(req.Count, max(1, int(req.Timeout/time.Second)))
+		perReply := max(req.Timeout/time.Duration(n), 500*time.Millisecond)
+		return []string{"ping", "-n", strconv.Itoa(n), "-w", strconv.FormatInt(perReply.Milliseconds(), 10), req.Host}
 	case "darwin", "freebsd", "dragonfly":
 		// -t is the overall timeout here; FreeBSD lets only root go
 		// below a one-second interval.
@@ -283,6 +285,14 @@ func (c *Ping) judge(base diag.Result, req diag.PingRequest, rep pingReport, met
 		r.Message = summary + ": " + strings.Join(warns, "; ")
 	default:
 		r.Status, r.Message = diag.Pass, summary
+		if loss > 0 {
+			// A loss figure under a pass says which limit it is within.
+			limit := fmt.Sprintf("max_loss (%s)", percent(c.MaxLoss))
+			if c.WarnLoss > 0 {
+				limit = fmt.Sprintf("warn_loss (%s)", percent(c.WarnLoss))
+			}
+			r.Message += "; the loss is within " + limit
+		}
 		return r
 	}
 	if loss > float64(c.WarnLoss) {

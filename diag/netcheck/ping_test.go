@@ -112,7 +112,7 @@ func TestPingCommand(t *testing.T) {
 		{"loss within max_loss warns", "iputils_partial_loss.txt", 1, pingCheck(t, "gw.example.net", func(c *Ping) { c.MaxLoss = 30 }), diag.Warn,
 			[]string{"loss above warn_loss (0%)"}, "mtr", nil},
 		{"loss tolerated", "iputils_partial_loss.txt", 1, pingCheck(t, "gw.example.net", func(c *Ping) { c.MaxLoss, c.WarnLoss = 30, 30 }), diag.Pass,
-			[]string{"answered 3 of 4 pings"}, "", nil},
+			[]string{"answered 3 of 4 pings (25% lost)", "; the loss is within warn_loss (30%)"}, "", nil},
 		{"slow round trips warn", "iputils_partial_loss.txt", 1, pingCheck(t, "gw.example.net", func(c *Ping) { c.MaxLoss, c.WarnLoss, c.MaxRTT = 50, 50, dur(10*time.Millisecond) }), diag.Warn,
 			[]string{"average 13ms", "slower than max_rtt (10ms)"}, "traceroute", nil},
 		{"slow round trips fail", "macos_partial_loss.txt", 2, pingCheck(t, "router.example.net", func(c *Ping) { c.MaxLoss, c.WarnLoss, c.FailRTT = 50, 50, dur(time.Millisecond) }), diag.Fail,
@@ -183,7 +183,7 @@ func TestPingArgv(t *testing.T) {
 		"darwin":  "ping -c 5 -i 0.2 -t 3 192.0.2.1",
 		"freebsd": "ping -c 5 -i 1 -t 3 192.0.2.1",
 		"openbsd": "ping -c 5 -i 1 192.0.2.1",
-		"windows": "ping -n 5 -w 500 192.0.2.1",
+		"windows": "ping -n 2 -w 1250 192.0.2.1", // one a second: only two fit in 2.5s
 	}
 	for goos, want := range tests {
 		if got := strings.Join(pingArgv(goos, req), " "); got != want {
