@@ -19,6 +19,15 @@ func init() {
 	diag.Register(diag.Kind{
 		Name:    "time",
 		Summary: "Measures the clock's offset against an NTP server (SNTP) or the Date header of a web server.",
+		// A clock that was measured and found off explains a TLS check's
+		// trouble with validity dates; one that could not be measured
+		// explains nothing.
+		Examines: func(r diag.Result) []diag.Prerequisite {
+			if r.Status == diag.Error || r.Status == diag.Skip {
+				return nil
+			}
+			return []diag.Prerequisite{{What: diag.PrereqClock}}
+		},
 		New: func() diag.Checker {
 			return &Time{
 				WarnOffset: diag.Duration(time.Second),
@@ -79,59 +88,262 @@ type clockReading struct {
 	evidence    string
 }
 
+// analystMachine is the machine triage runs on, where a remote target's
+// reference is asked first; tests replace it.
+var analystMachine = func() diag.Target { return diag.NewLocal() }
+
 func (c *Time) Run(parent context.Context, t diag.Target) diag.Result {
 	ctx, cancel, timeout := withTimeout(parent, c.Timeout, 5*time.Second)
 	defer cancel()
-	var (
-		rd  clockReading
-		r   diag.Result
-		err error
-	)
 	// A target with a clock of its own (a remote machine) is compared with
 	// this machine, and the reference is read from here: the offset of a
 	// clock does not depend on where the reference is asked from, and
-	// NTP's UDP cannot always travel through the target.
+	// NTP's UDP cannot always travel through the target. When this machine
+	// cannot ask the reference, the target is asked instead (see
+	// fromTarget): the report is about the target.
+	if c.URL == "" {
+		if _, err := c.serverAddr(); err != nil {
+			return diag.Resultf(diag.Error, "%v", err).WithHint("fix server in the playbook")
+		}
+	}
 	clock, remote := t.(diag.Clock)
-	if remote {
-		t = diag.NewLocal()
-	}
-	if c.URL != "" {
-		r = diag.Result{}.With("url", redactedURL(c.URL)).With("method", "http")
-		rd, err = httpDateReading(ctx, t, c.URL)
-	} else {
-		server := c.Server
-		if server == "" {
-			server = defaultNTPServer
-		}
-		host, port, serr := splitServer(server, 123)
-		if serr != nil {
-			return diag.Resultf(diag.Error, "server: %v", serr).WithHint("fix server in the playbook")
-		}
-		addr := net.JoinHostPort(host, strconv.Itoa(port))
-		r = diag.Result{}.With("server", addr).With("method", "ntp")
-		rd, err = sntpQuery(ctx, t, addr)
-	}
-	if err != nil {
-		if parent.Err() != nil {
-			return cancelled(parent)
-		}
-		return withObserved(c.referenceFailure(t, err, timeout), r)
-	}
-	if remote {
-		d, unc, err := clock.ClockOffset(ctx)
+	if !remote {
+		r, rd, err := c.readReference(ctx, t)
 		if err != nil {
 			if parent.Err() != nil {
 				return cancelled(parent)
 			}
-			return withObserved(diag.Resultf(diag.Error, "cannot read the target's clock: %v", err), r).
-				WithHint("the target's date command did not answer as expected; compare its clock by hand (date -u)")
+			return withObserved(c.referenceFailure(t, "", err, timeout), r)
+		}
+		return c.judge(r, rd)
+	}
+	// This machine gets half the time, so that the target has the rest.
+	lctx, lcancel := context.WithTimeout(ctx, timeout/2)
+	r, rd, err := c.readReference(lctx, analystMachine())
+	lcancel()
+	if err != nil {
+		if parent.Err() != nil {
+			return cancelled(parent)
+		}
+		fr, ok := c.fromTarget(ctx, t, clock, err)
+		if ok {
+			return fr
+		}
+		if parent.Err() != nil {
+			return cancelled(parent)
+		}
+		return withObserved(c.referenceFailure(t, "the analyst's machine, where triage runs", err, timeout), r)
+	}
+	d, unc, err := clock.ClockOffset(ctx)
+	if err != nil {
+		if parent.Err() != nil {
+			return cancelled(parent)
+		}
+		return withObserved(diag.Resultf(diag.Error, "cannot read the target's clock: %v", err), r).
+			WithHint("the target's date command did not answer as expected; compare its clock by hand (date -u)")
+	}
+	rd.offset -= d
+	rd.uncertainty += unc
+	rd.whose = "target"
+	rd.evidence += fmt.Sprintf("\nthe target's clock is %s ahead of the local clock (±%s)", d, unc)
+	return c.judge(r, rd)
+}
+
+// readReference asks the check's reference for the time through t.
+func (c *Time) readReference(ctx context.Context, t diag.Target) (diag.Result, clockReading, error) {
+	if c.URL != "" {
+		r := diag.Result{}.With("url", redactedURL(c.URL)).With("method", "http")
+		rd, err := httpDateReading(ctx, t, c.URL)
+		return r, rd, err
+	}
+	addr, err := c.serverAddr()
+	if err != nil {
+		return diag.Result{}, clockReading{}, err
+	}
+	r := diag.Result{}.With("server", addr).With("method", "ntp")
+	rd, err := sntpQuery(ctx, t, addr)
+	return r, rd, err
+}
+
+// serverAddr is the NTP server as host:port.
+func (c *Time) serverAddr() (string, error) {
+	server := c.Server
+	if server == "" {
+		server = defaultNTPServer
+	}
+	host, port, err := splitServer(server, 123)
+	if err != nil {
+		return "", fmt.Errorf("server: %w", err)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port)), nil
+}
+
+// fromTarget reads the time from the target when the analyst's machine
+// could not ask the reference (localErr says why): the web server's Date
+// through the target when the check names a URL, else the target's own
+// time service (chrony's tracking, then timedatectl's status). ok is false
+// when none of them answered.
+func (c *Time) fromTarget(ctx context.Context, t diag.Target, clock diag.Clock, localErr error) (diag.Result, bool) {
+	why := c.localWhy(localErr)
+	if c.URL != "" {
+		rd, err := httpDateReading(ctx, t, c.URL)
+		if err != nil {
+			return diag.Result{}, false
+		}
+		d, unc, err := clock.ClockOffset(ctx)
+		if err != nil {
+			return diag.Result{}, false
 		}
 		rd.offset -= d
 		rd.uncertainty += unc
 		rd.whose = "target"
 		rd.evidence += fmt.Sprintf("\nthe target's clock is %s ahead of the local clock (±%s)", d, unc)
+		r := diag.Result{}.With("url", redactedURL(c.URL)).With("method", "http").With("asked_from", "target")
+		r = c.judge(r, rd)
+		r.Message += "; asked through the target, since " + why
+		return r, true
 	}
-	return c.judge(r, rd)
+	res, err := t.Run(ctx, diag.Command{Argv: []string{"chronyc", "-n", "tracking"}, MaxOutput: 64 << 10})
+	if err == nil && res.ExitCode == 0 {
+		if tr, ok := parseChronyTracking(string(res.Stdout)); ok {
+			r := diag.Result{}.With("method", "chrony").With("asked_from", "target")
+			if !tr.synced {
+				r.Status = diag.Warn
+				r.Message = fmt.Sprintf("the target's time service (chrony) is not synchronised (leap status: %s); %s", tr.leap, why)
+				r.Hint = "the target's clock is not being synchronised: check that chronyd reaches its servers (chronyc sources -v) and that NTP (UDP port 123) gets through"
+				r.Evidence = strings.TrimSpace(string(res.Stdout))
+				return r, true
+			}
+			rd := clockReading{whose: "target", reference: "its NTP source " + tr.source + " (chrony)", offset: tr.offset, uncertainty: tr.uncertainty,
+				evidence: "chronyc -n tracking on the target:\n" + strings.TrimSpace(string(res.Stdout))}
+			r = c.judge(r, rd)
+			r.Message += "; as the target's chrony measures it, since " + why
+			return r, true
+		}
+	}
+	res, err = t.Run(ctx, diag.Command{Argv: []string{"timedatectl", "status"}, MaxOutput: 64 << 10})
+	if err == nil && res.ExitCode == 0 {
+		if synced, service, ok := parseTimedatectl(string(res.Stdout)); ok {
+			r := diag.Result{}.With("method", "timedatectl").With("asked_from", "target").With("synchronized", synced)
+			r.Evidence = "timedatectl status on the target:\n" + strings.TrimSpace(string(res.Stdout))
+			if synced {
+				r.Status = diag.Pass
+				r.Message = "the target's time service reports its clock synchronised (timedatectl); its offset was not measured, since " + why
+				return r, true
+			}
+			r.Status = diag.Warn
+			r.Message = "the target's time service does not report its clock synchronised (timedatectl"
+			if service != "" {
+				r.Message += ": NTP service " + service
+			}
+			r.Message += "); its offset was not measured, since " + why
+			r.Hint = "the target's clock is not being synchronised: turn time synchronisation on (timedatectl set-ntp true) and check that it reaches its servers; a wrong clock breaks TLS certificate checks, Kerberos and one-time codes"
+			return r, true
+		}
+	}
+	return diag.Result{}, false
+}
+
+// localWhy says in a few words why the analyst's machine could not ask
+// the reference.
+func (c *Time) localWhy(err error) string {
+	const here = "the analyst's machine, where triage runs"
+	switch classify(err) {
+	case problemDNS:
+		var dnsErr *net.DNSError
+		host := "the reference"
+		if errors.As(err, &dnsErr) && dnsErr.Name != "" {
+			host = dnsErr.Name
+		}
+		return host + " does not resolve on " + here
+	case problemTimeout:
+		return "the reference did not answer " + here
+	}
+	return here + " could not ask the reference (" + rootCause(err) + ")"
+}
+
+// chronyTracking is what chronyc tracking says of the clock.
+type chronyTracking struct {
+	source      string
+	offset      time.Duration // reference minus system clock
+	uncertainty time.Duration
+	leap        string
+	synced      bool
+}
+
+// parseChronyTracking reads chronyc tracking: "System time : 0.000012345
+// seconds slow of NTP time" (slow: the clock is behind), the root delay
+// and dispersion for the uncertainty, and the leap status ("Not
+// synchronised" when chrony has no source).
+func parseChronyTracking(out string) (chronyTracking, bool) {
+	var tr chronyTracking
+	var haveTime bool
+	var rootDelay, rootDisp float64
+	for _, line := range strings.Split(out, "\n") {
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+		f := strings.Fields(val)
+		switch key {
+		case "Reference ID":
+			if i, j := strings.Index(val, "("), strings.LastIndex(val, ")"); i >= 0 && j > i {
+				tr.source = val[i+1 : j]
+			}
+		case "System time":
+			if len(f) >= 3 {
+				secs, err := strconv.ParseFloat(f[0], 64)
+				if err == nil {
+					d := time.Duration(secs * float64(time.Second))
+					switch f[2] {
+					case "slow":
+						tr.offset, haveTime = d, true
+					case "fast":
+						tr.offset, haveTime = -d, true
+					}
+				}
+			}
+		case "Root delay":
+			if len(f) > 0 {
+				rootDelay, _ = strconv.ParseFloat(f[0], 64)
+			}
+		case "Root dispersion":
+			if len(f) > 0 {
+				rootDisp, _ = strconv.ParseFloat(f[0], 64)
+			}
+		case "Leap status":
+			tr.leap = val
+		}
+	}
+	if tr.leap == "" || !haveTime {
+		return tr, false
+	}
+	tr.synced = !strings.EqualFold(tr.leap, "Not synchronised")
+	tr.uncertainty = time.Duration((rootDelay/2 + rootDisp) * float64(time.Second))
+	if tr.source == "" {
+		tr.source = "(unknown)"
+	}
+	return tr, true
+}
+
+// parseTimedatectl reads timedatectl status: "System clock synchronized:
+// yes" (older systemd: "NTP synchronized: yes") and "NTP service: active".
+func parseTimedatectl(out string) (synced bool, service string, ok bool) {
+	for _, line := range strings.Split(out, "\n") {
+		key, val, found := strings.Cut(line, ":")
+		if !found {
+			continue
+		}
+		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+		switch key {
+		case "System clock synchronized", "NTP synchronized":
+			synced, ok = val == "yes", true
+		case "NTP service":
+			service = val
+		}
+	}
+	return synced, service, ok
 }
 
 func redactedURL(raw string) string {
@@ -176,8 +388,23 @@ func (c *Time) judge(r diag.Result, rd clockReading) diag.Result {
 }
 
 // referenceFailure explains a reference that could not be read: the clock
-// was not compared, so this is never a failure of the clock.
-func (c *Time) referenceFailure(t diag.Target, err error, timeout time.Duration) diag.Result {
+// was not compared, so this is never a failure of the clock. vantage names
+// the machine that asked when it is not the target (a remote target's
+// reference is asked from the analyst's machine first); "" means the
+// target itself.
+func (c *Time) referenceFailure(t diag.Target, vantage string, err error, timeout time.Duration) diag.Result {
+	r := c.referenceFailureWords(t, vantage, err, timeout)
+	if vantage != "" {
+		r.Message += " (asked from " + vantage + ")"
+	}
+	return r
+}
+
+func (c *Time) referenceFailureWords(t diag.Target, vantage string, err error, timeout time.Duration) diag.Result {
+	machine := vantage
+	if machine == "" {
+		machine = where(t)
+	}
 	var kod *kissOfDeath
 	var unsync *unsynchronised
 	switch {
@@ -195,7 +422,7 @@ func (c *Time) referenceFailure(t diag.Target, err error, timeout time.Duration)
 			host = u.Hostname()
 		}
 		if classify(err) == problemDNS {
-			return dnsFailure(t, host, err)
+			return timeDNSFailure(machine, host, err)
 		}
 		return diag.Resultf(diag.Error, "cannot read the time from %s: %s", redactedURL(c.URL), rootCause(err)).
 			WithHint("the web server could not be reached or sent no usable Date header; an http check of the same URL says why")
@@ -207,7 +434,7 @@ func (c *Time) referenceFailure(t diag.Target, err error, timeout time.Duration)
 		if errors.As(err, &dnsErr) {
 			host = dnsErr.Name
 		}
-		return dnsFailure(t, host, err)
+		return timeDNSFailure(machine, host, err)
 	case problemTimeout:
 		return diag.Resultf(diag.Error, "no answer from the NTP server within %s", timeout).
 			WithHint("NTP (UDP port 123) is blocked on the way or the server is down; where only web traffic gets through, compare with a web server instead: url: https://...")
@@ -216,7 +443,28 @@ func (c *Time) referenceFailure(t diag.Target, err error, timeout time.Duration)
 			WithHint("check the server address, or ask another NTP server")
 	}
 	return diag.Resultf(diag.Error, "cannot query the NTP server: %v", err).
-		WithHint("the query could not be sent from %s (SSH targets cannot send UDP yet); compare with a web server instead: url: https://...", where(t))
+		WithHint("the query could not be sent from %s (SSH targets cannot send UDP); compare with a web server instead: url: https://...", machine)
+}
+
+// timeDNSFailure is a reference whose name does not resolve on machine:
+// the clock could not be compared, and the name is the dns layer's
+// business.
+func timeDNSFailure(machine, host string, err error) diag.Result {
+	reason := err.Error()
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		switch {
+		case dnsErr.IsNotFound:
+			reason = "no such host"
+		case dnsErr.IsTimeout:
+			reason = "the DNS server did not answer in time"
+		default:
+			reason = dnsErr.Err
+		}
+	}
+	return diag.Resultf(diag.Error, "cannot resolve %s: %s", host, reason).
+		WithHint("the name does not resolve on %s, so the clock could not be compared: add a check {dns: {name: %s}} to see why, or give the reference's IP address", machine, host).
+		WithUpstream(diag.NeedName(host))
 }
 
 // ntpEpoch is 1900-01-01, where NTP counts seconds from.
