@@ -44,6 +44,8 @@ type textWriter struct {
 	w     io.Writer
 	color bool
 	err   error
+	// label is the width of the status word: "blocked" widens it.
+	label int
 }
 
 func (t *textWriter) printf(format string, a ...any) {
@@ -60,12 +62,15 @@ func (t *textWriter) paint(code, s string) string {
 }
 
 func renderText(w io.Writer, r *Report, opts Options) error {
-	t := &textWriter{w: w, color: opts.Color}
+	t := &textWriter{w: w, color: opts.Color, label: 5}
 	width := 0
 	for _, h := range r.Hosts {
 		for _, res := range h.Results {
 			if shown(res, opts) {
 				width = max(width, min(utf8.RuneCountInString(res.Title), maxTitleCol))
+			}
+			if res.BlockedBy != "" {
+				t.label = len(blockedStyle.word)
 			}
 		}
 	}
@@ -118,9 +123,9 @@ func (t *textWriter) host(h Host, width int, opts Options) {
 	t.printf("%s\n", t.paint(ansiBold, hostHeading(h)))
 	if h.Error != "" {
 		st := textStyle[diag.Error]
-		t.printf("  %s  %s\n", t.paint(st.color, st.symbol+" error  "), "could not check this host: "+h.Error)
+		t.printf("  %s  %s\n", t.paint(st.color, fmt.Sprintf("%s %-*s", st.symbol, t.label, "error")), "could not check this host: "+h.Error)
 		if h.Hint != "" {
-			t.printf("  %s  %s %s\n", strings.Repeat(" ", 9), t.paint(ansiDim, "hint:"), oneLine(h.Hint))
+			t.printf("  %s  %s %s\n", strings.Repeat(" ", t.label+2), t.paint(ansiDim, "hint:"), oneLine(h.Hint))
 		}
 		return
 	}
@@ -135,10 +140,10 @@ func (t *textWriter) host(h Host, width int, opts Options) {
 			continue
 		}
 		st := textStyle[res.Status]
-		label := fmt.Sprintf("%s %-7s", st.symbol, res.Status)
+		label := fmt.Sprintf("%s %-*s", st.symbol, t.label, res.Status)
 		if res.BlockedBy != "" {
 			st.color = blockedStyle.color
-			label = fmt.Sprintf("%s %-7s", blockedStyle.symbol, blockedStyle.word)
+			label = fmt.Sprintf("%s %-*s", blockedStyle.symbol, t.label, blockedStyle.word)
 		}
 		title := truncate(res.Title, maxTitleCol)
 		pad := strings.Repeat(" ", width-utf8.RuneCountInString(title))
@@ -146,7 +151,7 @@ func (t *textWriter) host(h Host, width int, opts Options) {
 		// A blocked check's hint only says to fix its cause, which the
 		// diagnosis above already names.
 		if res.Hint != "" && res.Status != diag.Pass && res.BlockedBy == "" {
-			t.printf("  %s  %s %s\n", strings.Repeat(" ", 9), t.paint(ansiDim, "hint:"), oneLine(res.Hint))
+			t.printf("  %s  %s %s\n", strings.Repeat(" ", t.label+2), t.paint(ansiDim, "hint:"), oneLine(res.Hint))
 		}
 	}
 	if n := hiddenCount(h, opts); n > 0 {

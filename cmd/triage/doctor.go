@@ -36,6 +36,8 @@ type doctorOptions struct {
 	Vars     []string
 	Out      string
 	Ticket   string
+	// Verbose lists the checks for other platforms too.
+	Verbose bool
 
 	// Test hooks. Now is the clock; Target the machine; Getenv reads the
 	// environment; SystemPlaybook replaces the system-wide doctor.yaml
@@ -80,6 +82,7 @@ be checked or the report could not be saved.`,
 	f.StringArrayVar(&opts.Vars, "var", nil, "set a playbook variable, as `NAME=VALUE`; repeatable")
 	f.StringVar(&opts.Out, "out", "", "save the reports in `DIR` (default: the Desktop, or the home folder)")
 	f.StringVar(&opts.Ticket, "ticket", "", "stamp the report with a ticket `ID`")
+	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "also list the checks for other kinds of computer")
 	return cmd
 }
 
@@ -167,7 +170,7 @@ func doctorRun(ctx context.Context, opts *doctorOptions) error {
 		opts.io.warnf("interrupted: the checks that had not finished are marked as not checked")
 	}
 
-	w := &doctorWriter{w: opts.io.Out, color: opts.io.color()}
+	w := &doctorWriter{w: opts.io.Out, color: opts.io.color(), verbose: opts.Verbose}
 	if from != "" {
 		w.printf("Using the checks from %s (%s).\n", pb.Source, from)
 	}
@@ -344,9 +347,10 @@ var doctorStyle = map[diag.Status]struct{ symbol, word, color string }{
 const doctorWidth = 78
 
 type doctorWriter struct {
-	w     io.Writer
-	color bool
-	err   error
+	w       io.Writer
+	color   bool
+	verbose bool
+	err     error
 }
 
 func (d *doctorWriter) printf(format string, a ...any) {
@@ -374,23 +378,36 @@ func (d *doctorWriter) checklist(rep *reports.Report) {
 		d.printf("\n  %s  this computer could not be checked: %s\n  %s\n", d.paint(doctorStyle[diag.Error].color, "? Not checked"), h.Error, h.Hint)
 		return
 	}
-	checked := 0
+	checked, hidden := 0, 0
 	for _, res := range h.Results {
-		if res.Status != diag.Skip {
+		switch {
+		case res.OtherPlatform:
+			hidden++
+		case res.Status != diag.Skip:
 			checked++
 		}
 	}
 	d.printf("Checked %d things in %s.\n\n", checked, roundSeconds(rep.Finished.Sub(rep.Started)))
+	d.whatIsWrong(h)
 	const labelWidth = 13 // "? Not checked"
 	indent := strings.Repeat(" ", 2+labelWidth+2)
 	for _, res := range h.Results {
+		if res.OtherPlatform && !d.verbose {
+			continue
+		}
 		st := doctorStyle[res.Status]
+		if res.BlockedBy != "" {
+			st = doctorBlocked
+		}
 		label := st.symbol + " " + st.word
 		label += strings.Repeat(" ", max(0, labelWidth-utf8.RuneCountInString(label)))
-		switch res.Status {
-		case diag.Pass:
+		switch {
+		case res.BlockedBy != "":
+			// Not a problem of its own: the cause above explains it.
+			d.printf("  %s  %s\n", d.paint(st.color, label), d.paint("\x1b[2m", res.Title+" (because of "+blockerTitle(h, res)+")"))
+		case res.Status == diag.Pass:
 			d.printf("  %s  %s\n", d.paint(st.color, label), res.Title)
-		case diag.Skip:
+		case res.Status == diag.Skip:
 			d.printf("  %s  %s\n", d.paint(st.color, label), d.paint("\x1b[2m", res.Title+" ("+res.Message+")"))
 		default:
 			d.printf("  %s  %s\n", d.paint(st.color, label), d.paint("\x1b[1m", res.Title))
@@ -404,7 +421,56 @@ func (d *doctorWriter) checklist(rep *reports.Report) {
 			}
 		}
 	}
+	if hidden > 0 && !d.verbose {
+		d.printf("\n%s\n", d.paint("\x1b[2m", fmt.Sprintf("(%d %s for other kinds of computer left out; --verbose shows %s)", hidden, plural(hidden, "check"), pronoun(hidden))))
+	}
 }
+
+// whatIsWrong leads the checklist with the cause, in plain words, before
+// the list of what was looked at.
+func (d *doctorWriter) whatIsWrong(h reports.Host) {
+	if len(h.Diagnosis) == 0 {
+		return
+	}
+	top := h.Diagnosis[0]
+	st := doctorStyle[top.Status]
+	d.paragraph("", d.paint("\x1b[1m", "What is wrong: "), d.paint(st.color, top.Title)+" - "+strings.TrimPrefix(top.Summary, top.Title+" - "))
+	if top.Hint != "" {
+		d.paragraph("", "What you can try: ", top.Hint)
+	}
+	if n := len(top.Explains); n > 0 {
+		d.paragraph("", "", fmt.Sprintf("This also explains %d other %s below.", n, plural(n, "item")))
+	}
+	if len(h.Diagnosis) > 1 {
+		var others []string
+		for _, c := range h.Diagnosis[1:] {
+			others = append(others, c.Title)
+		}
+		d.paragraph("", "Also found: ", strings.Join(others, ", ")+".")
+	}
+	d.printf("\n")
+}
+
+// blockerTitle names the check a blocked one waited on.
+func blockerTitle(h reports.Host, res reports.Result) string {
+	for _, r := range h.Results {
+		if r.ID == res.BlockedBy && r.Playbook == res.Playbook {
+			return r.Title
+		}
+	}
+	return res.BlockedBy
+}
+
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+// doctorBlocked is a check not made because one it depends on found a
+// problem.
+var doctorBlocked = struct{ symbol, word, color string }{"⊘", "Not checked", "\x1b[2m"}
 
 // paragraph writes text after a lead-in, wrapped at doctorWidth and
 // indented under the checklist's titles.
@@ -444,6 +510,9 @@ func (d *doctorWriter) saved(rep *reports.Report, files []savedReport) {
 	h := rep.Hosts[0]
 	d.printf("\nPaste this into your ticket:\n")
 	d.printf("  triage doctor on %s, %s\n", machineName(h.Facts), rep.Started.Local().Format("2006-01-02 15:04"))
+	if len(h.Diagnosis) > 0 {
+		d.printf("  What is wrong: %s\n", h.Diagnosis[0].Summary)
+	}
 	var parts []string
 	for _, g := range []struct {
 		titles     []string
@@ -526,4 +595,11 @@ func roundSeconds(d time.Duration) time.Duration {
 		return d.Round(10 * time.Millisecond)
 	}
 	return d.Round(100 * time.Millisecond)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

@@ -25,6 +25,7 @@ type reportOptions struct {
 	Reports   []string
 	Redact    []string
 	Anonymize bool
+	Verbose   bool
 }
 
 func newReportCmd(io *streams) *cobra.Command {
@@ -71,6 +72,7 @@ nothing is printed. Exit code 0 once written, whatever the report says.`,
 	f := cmd.Flags()
 	f.StringVarP(&opts.Format, "format", "o", "text", formatHelp())
 	f.StringArrayVar(&opts.Reports, "report", nil, "write the report to `FILE`, format from its extension; repeatable")
+	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "also show the checks skipped because they are for another platform")
 	addRedactFlags(f, &opts.Redact, &opts.Anonymize)
 	_ = cmd.RegisterFlagCompletionFunc("format", completeFormats)
 	return cmd
@@ -155,7 +157,7 @@ func (opts *reportOptions) output(renderer reports.Renderer, rep *reports.Report
 		rd.Redact(rep)
 	}
 	if opts.FormatSet || len(opts.Reports) == 0 {
-		if err := renderer.Render(opts.io.Out, rep, reports.Options{Color: opts.io.color()}); err != nil {
+		if err := renderer.Render(opts.io.Out, rep, reports.Options{Color: opts.io.color(), Verbose: opts.Verbose}); err != nil {
 			return &exitCodeError{code: exitError, err: fmt.Errorf("writing the report: %w", err)}
 		}
 	}

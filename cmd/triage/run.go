@@ -31,6 +31,9 @@ type runOptions struct {
 	// an answer in time.
 	Deadline time.Duration
 	Ticket   string
+	// Verbose shows the checks for other platforms, which the text,
+	// Markdown and HTML reports leave out by default.
+	Verbose bool
 
 	// A support bundle, and what is redacted from it and the reports.
 	Bundle    string
@@ -95,6 +98,7 @@ Exit codes: 0 all passed, 1 worst was a warning, 2 a check failed,
 	f.DurationVar(&opts.Timeout, "check-timeout", diag.DefaultCheckTimeout, "time limit for a check that sets no timeout of its own")
 	f.DurationVar(&opts.Deadline, "timeout", 0, "time limit for the whole run: unfinished checks become errors and the report is still printed, in time (for monitoring; 0 means none)")
 	f.StringVar(&opts.Ticket, "ticket", "", "stamp the report with a ticket `ID`")
+	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "also show the checks skipped because they are for another platform (the JSON always has them)")
 	addRedactFlags(f, &opts.Redact, &opts.Anonymize)
 	f.StringVar(&opts.Bundle, "bundle", "", "write a support bundle to `FILE.tar.gz`: reports, evidence and collected files, redacted")
 	addSSHFlags(f, opts)
@@ -190,7 +194,7 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	case runCtx.Err() != nil:
 		opts.io.warnf("the run reached its --timeout of %s: unfinished checks are reported as not checked", opts.Deadline)
 	}
-	if err := renderer.Render(opts.io.Out, rep, reports.Options{Color: opts.io.color()}); err != nil {
+	if err := renderer.Render(opts.io.Out, rep, reports.Options{Color: opts.io.color(), Verbose: opts.Verbose}); err != nil {
 		return &exitCodeError{code: exitError, err: fmt.Errorf("writing the report: %w", err)}
 	}
 	if err := writeReports(opts.io, opts.Reports, rep); err != nil {
