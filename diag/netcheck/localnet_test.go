@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/triage-dev/triage/diag"
 )
 
@@ -331,8 +333,10 @@ func TestNameserversKind(t *testing.T) {
 		{[]string{good}, "www.test", diag.Pass, "1 DNS server answers"},
 		// An answer that a name does not exist is an answer.
 		{[]string{good, good}, "nothere.test", diag.Pass, "2 DNS servers answer"},
-		{[]string{good, silent}, "", diag.Warn, "1 of 2 DNS servers does not answer: " + silent + " (no answer within 1s); " + good},
-		{[]string{silent, closed}, "", diag.Fail, "no DNS server answers: " + silent + " (no answer within 1s), " + closed + " ("},
+		{[]string{good, silent}, "", diag.Warn, "1 of 2 DNS servers does not answer: " + silent + " (no answer within 2s); " + good},
+		{[]string{silent, closed}, "", diag.Fail, "no DNS server answers: " + silent + " (no answer within 2s), " + closed + " ("},
+		// The first server dead: every lookup waits for it.
+		{[]string{silent, good}, "", diag.Warn, "names resolve, but only after the first server times out: 1 of 2 DNS servers does not answer: " + silent},
 		{[]string{good}, "servfail.test", diag.Fail, "cannot look names up (SERVFAIL)"},
 		{[]string{good}, "refused.test", diag.Fail, "refuses to answer this machine (REFUSED)"},
 		{nil, "", diag.Fail, "no DNS server is configured (the adapters lists none)"},
@@ -343,8 +347,64 @@ func TestNameserversKind(t *testing.T) {
 		r := run(t, c, dnsListing{local, tc.servers})
 		expect(t, r, tc.status, tc.fragment)
 		if d := time.Since(start); d > 3*time.Second {
-			t.Errorf("%v: took %s; the servers are asked at once, each for 1s", tc.servers, d)
+			t.Errorf("%v: took %s; the servers are asked at once, each for 2s at most", tc.servers, d)
 		}
+	}
+}
+
+// slowDNS starts a DNS server on UDP that answers as startDNS's does, but
+// only after delay.
+func slowDNS(t *testing.T, delay time.Duration) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := zoneHandler(t)
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		time.Sleep(delay)
+		h(w, q)
+	})}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go srv.ActivateAndServe()
+	<-started
+	t.Cleanup(func() { srv.Shutdown() })
+	return pc.LocalAddr().String()
+}
+
+// TestNameserversSlow: a server that answers after the latency limit is
+// slow, with its latency, not dead; and a dead first server in
+// resolv.conf is named with the resolver's wait.
+func TestNameserversSlow(t *testing.T) {
+	good, slow, silent := startDNS(t), slowDNS(t, 700*time.Millisecond), silentUDP(t)
+	local := plainTarget{diag.NewLocal()}
+	c := newKind[*Nameservers](t, "nameservers")
+	c.Timeout = dur(500 * time.Millisecond) // slow after 500ms, dead after 1s
+	r := run(t, c, dnsListing{local, []string{slow}})
+	expect(t, r, diag.Warn, "1 DNS server answers slowly, over the 500ms limit: "+slow+" (in 7")
+	if strings.Contains(r.Message, "no answer") || !strings.Contains(r.Hint, "slowly") {
+		t.Errorf("a slow server reported as dead: %q (hint %q)", r.Message, r.Hint)
+	}
+	if list, _ := r.Observed["servers"].([]map[string]any); len(list) != 1 || list[0]["slow"] != true || list[0]["answered"] != true {
+		t.Errorf("observed servers %v", r.Observed["servers"])
+	}
+
+	r = run(t, c, dnsListing{local, []string{good, slow}})
+	expect(t, r, diag.Warn, "answers slowly", good)
+
+	// resolv.conf says how long the system waits for the first server.
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "resolv.conf")
+	if err := os.WriteFile(conf, []byte("nameserver 127.0.0.7\nnameserver 127.0.0.8\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	target := redirected{Target: local, addrs: map[string]string{"127.0.0.7:53": silent, "127.0.0.8:53": good},
+		files: map[string]string{"/etc/resolv.conf": conf}}
+	r = run(t, c, target)
+	expect(t, r, diag.Warn, "names resolve, but only after the first server times out (5s): 1 of 2 DNS servers does not answer: 127.0.0.7 (no answer within 1s); 127.0.0.8 (")
+	if !strings.Contains(r.Hint, "127.0.0.7 first") {
+		t.Errorf("hint %q", r.Hint)
 	}
 }
 

@@ -37,7 +37,7 @@ const maxNameserversAsked = 8
 // working ones is seen before it makes every lookup slow.
 type Nameservers struct {
 	Name    string        `yaml:"name" doc:"the name to ask each server for (default: the name servers of the root zone, which any DNS resolver can answer)"`
-	Timeout diag.Duration `yaml:"timeout" doc:"how long each server has to answer; they are asked at the same time (default 2s)"`
+	Timeout diag.Duration `yaml:"timeout" doc:"the latency limit: a server that answers later than this is slow (warn, with its latency), not dead; each server is waited for up to twice this long before it counts as not answering; all are asked at the same time, so the check takes at most twice this (default 2s: slow after 2s, dead after 4s)"`
 }
 
 func (c *Nameservers) Validate() error {
@@ -85,6 +85,7 @@ func targetNameservers(ctx context.Context, t diag.Target) (diag.DNSConfig, erro
 type serverOutcome struct {
 	server  string
 	ok      bool
+	slow    bool   // answered, but after the latency limit
 	problem string // why it is not usable, when !ok
 	rcode   string
 	rtt     time.Duration
@@ -122,20 +123,32 @@ func (c *Nameservers) Run(parent context.Context, t diag.Target) diag.Result {
 		name, qtype = strings.TrimSpace(c.Name), dns.TypeA
 	}
 
-	outcomes := make([]serverOutcome, len(asked))
-	var wg sync.WaitGroup
-	for i, s := range asked {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			outcomes[i] = askServer(parent, t, s, name, qtype, timeout)
-		}()
-	}
-	wg.Wait()
+	outcomes := askServers(parent, t, asked, name, qtype, timeout, 2*timeout)
 	if parent.Err() != nil {
 		return cancelled(parent)
 	}
-	return judgeNameservers(base, outcomes)
+	var wait time.Duration
+	if cfg.Source == resolvConfPath {
+		wait = parseResolvConf([]byte(cfg.Evidence)).Timeout
+	}
+	return judgeNameservers(base, outcomes, timeout, wait)
+}
+
+// askServers asks every server at once: an answer later than limit is
+// slow, none by hard is no answer.
+func askServers(parent context.Context, t diag.Target, servers []string, name string, qtype uint16, limit, hard time.Duration) []serverOutcome {
+	outcomes := make([]serverOutcome, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outcomes[i] = askServer(parent, t, s, name, qtype, hard)
+			outcomes[i].slow = outcomes[i].ok && outcomes[i].rtt > limit
+		}()
+	}
+	wg.Wait()
+	return outcomes
 }
 
 // askServer sends one query to one configured server.
@@ -177,19 +190,28 @@ func askServer(parent context.Context, t diag.Target, server, name string, qtype
 	return out
 }
 
-func judgeNameservers(base diag.Result, outcomes []serverOutcome) diag.Result {
-	var good, bad, detail []string
+// judgeNameservers judges what the servers did. limit is the latency
+// limit; wait is how long the system resolver waits for a server before
+// asking the next (resolv.conf's timeout), 0 when not known.
+func judgeNameservers(base diag.Result, outcomes []serverOutcome, limit, wait time.Duration) diag.Result {
+	var good, slow, bad, detail []string
 	var list []map[string]any
 	for _, o := range outcomes {
 		entry := map[string]any{"server": o.server, "answered": o.ok}
 		if o.rcode != "" {
 			entry["rcode"] = o.rcode
 		}
-		if o.ok {
+		switch {
+		case o.slow:
+			entry["latency_ms"] = diag.Milliseconds(o.rtt)
+			entry["slow"] = true
+			slow = append(slow, fmt.Sprintf("%s (in %s)", o.server, roundDuration(o.rtt)))
+			detail = append(detail, fmt.Sprintf("%s: %s in %s, over the %s limit", o.server, o.rcode, roundDuration(o.rtt), limit))
+		case o.ok:
 			entry["latency_ms"] = diag.Milliseconds(o.rtt)
 			good = append(good, fmt.Sprintf("%s (%s)", o.server, roundDuration(o.rtt)))
 			detail = append(detail, fmt.Sprintf("%s: %s in %s", o.server, o.rcode, roundDuration(o.rtt)))
-		} else {
+		default:
 			entry["problem"] = o.problem
 			bad = append(bad, fmt.Sprintf("%s (%s)", o.server, o.problem))
 			detail = append(detail, fmt.Sprintf("%s: %s", o.server, o.problem))
@@ -198,18 +220,44 @@ func judgeNameservers(base diag.Result, outcomes []serverOutcome) diag.Result {
 	}
 	r := withObserved(diag.Result{}, base).With("servers", list)
 	r.Evidence = strings.TrimSpace(strings.Join(detail, "\n") + "\n\n" + base.Evidence)
+	answering := append(append([]string{}, good...), slow...)
 	switch {
-	case len(bad) == 0:
+	case len(bad) == 0 && len(slow) == 0:
 		r.Status = diag.Pass
 		r.Message = fmt.Sprintf("%s %s: %s", plural(len(good), "DNS server"), answerVerb(len(good)), strings.Join(good, ", "))
-	case len(good) == 0:
+		return r
+	case len(answering) == 0:
 		r.Status = diag.Fail
 		r.Message = "no DNS server answers: " + strings.Join(bad, ", ")
 		r.Hint = "names cannot be looked up because the DNS servers do not answer: check the network connection; if it is up, restart the router, or ask the network team whether the DNS servers are down or blocked"
+		return r
+	}
+	r.Status = diag.Warn
+	var parts []string
+	if len(bad) > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d DNS servers %s not answer: %s", len(bad), len(outcomes), doVerb(len(bad)), strings.Join(bad, ", ")))
+	}
+	if len(slow) > 0 {
+		parts = append(parts, fmt.Sprintf("%s %s slowly, over the %s limit: %s", plural(len(slow), "DNS server"), answerVerb(len(slow)), limit, strings.Join(slow, ", ")))
+	}
+	if len(good) > 0 {
+		parts = append(parts, fmt.Sprintf("%s %s", strings.Join(good, ", "), answerVerb(len(good))))
+	}
+	r.Message = strings.Join(parts, "; ")
+	switch {
+	case !outcomes[0].ok:
+		// The system asks the servers in order, and waits for the first
+		// before it asks the next: every lookup is that much late.
+		after := "the first server times out"
+		if wait > 0 {
+			after = fmt.Sprintf("the first server times out (%s)", wait)
+		}
+		r.Message = fmt.Sprintf("names resolve, but only after %s: %s", after, r.Message)
+		r.Hint = fmt.Sprintf("the system asks %s first and waits for it to time out before asking the next server, so every lookup is late and programs that give up sooner report that names do not resolve: remove %s from the network settings or put a working server first, or ask the network team to fix it", outcomes[0].server, outcomes[0].server)
+	case len(bad) > 0:
+		r.Hint = "lookups still work but may be slow while the dead server is tried: remove it from the network settings, or ask the network team to fix it"
 	default:
-		r.Status = diag.Warn
-		r.Message = fmt.Sprintf("%d of %d DNS servers %s not answer: %s; %s %s", len(bad), len(outcomes), doVerb(len(bad)), strings.Join(bad, ", "), strings.Join(good, ", "), answerVerb(len(good)))
-		r.Hint = "lookups still work but may be slow while the dead server is tried first: remove it from the network settings, or ask the network team to fix it"
+		r.Hint = "the server answers, but slowly: it is overloaded, far away (over a VPN), or its own upstream servers are slow; every lookup that is not cached waits that long: compare with another server, or ask the network team"
 	}
 	return r
 }
