@@ -57,6 +57,9 @@ type Target struct {
 
 	lookupMu sync.Mutex
 	lookups  map[string]*lookupEntry // names resolved on the target, by lookupHost
+
+	proxyMu sync.Mutex
+	proxy   *diag.ProxySettings // the target's proxy settings, once read
 }
 
 var _ diag.Target = (*Target)(nil)

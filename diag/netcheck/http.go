@@ -308,7 +308,7 @@ func (c *HTTP) proxyFor(ctx context.Context, t diag.Target) func(*http.Request) 
 // (Windows, macOS) that name a proxy directly; see systemProxy.
 func environmentProxy(ctx context.Context, t diag.Target) func(*http.Request) (*url.URL, error) {
 	if _, local := t.(*diag.Local); !local {
-		return nil
+		return targetProxy(ctx, t)
 	}
 	if pr, ok := t.(diag.ProxyReporter); ok {
 		if s, err := pr.ProxySettings(ctx); err == nil {

@@ -17,6 +17,14 @@ func init() {
 		Name:    "proxy",
 		Summary: "Reports the proxy settings in effect (environment, Windows and macOS settings) and checks that each proxy accepts connections.",
 		New:     func() diag.Checker { return &Proxy{Timeout: diag.Duration(3 * time.Second)} },
+		// A proxy found dead explains the trouble of the web checks that
+		// go through it; settings that could not be read explain nothing.
+		Examines: func(r diag.Result) []diag.Prerequisite {
+			if r.Status == diag.Error || r.Status == diag.Skip {
+				return nil
+			}
+			return []diag.Prerequisite{{What: diag.PrereqProxy}}
+		},
 	})
 }
 
@@ -101,7 +109,7 @@ func (c *Proxy) Run(parent context.Context, t diag.Target) diag.Result {
 	r = r.With("unreachable", unreachable)
 	r.Status = diag.Fail
 	r.Message = summary + "; not reachable: " + strings.Join(bad, "; ")
-	r.Hint = "a proxy is set that this machine cannot reach, so web pages and updates fail: away from the office, connect the VPN or switch the proxy off (Windows: Settings > Network & internet > Proxy; macOS: System Settings > Network > Details > Proxies); in the office, ask the network team whether the proxy is down"
+	r.Hint = "a proxy is set that " + where(t) + " cannot reach, so web pages and updates fail: away from the office, connect the VPN or switch the proxy off (Windows: Settings > Network & internet > Proxy; macOS: System Settings > Network > Details > Proxies); in the office, ask the network team whether the proxy is down"
 	return r
 }
 

@@ -109,3 +109,59 @@ func bypassed(host string, bypass []string) bool {
 	}
 	return false
 }
+
+// targetProxy is the proxy function for a remote target: the proxies its
+// programs would take, as the target reports them (its session
+// environment and /etc/environment over SSH), whatever their source,
+// since triage's own environment says nothing about that machine. It
+// returns nil (go directly) for a target that cannot tell.
+func targetProxy(ctx context.Context, t diag.Target) func(*http.Request) (*url.URL, error) {
+	pr, ok := t.(diag.ProxyReporter)
+	if !ok {
+		return nil
+	}
+	s, err := pr.ProxySettings(ctx)
+	if err != nil || s.IsZero() {
+		return nil
+	}
+	var httpProxy, httpsProxy, anyProxy string
+	for _, p := range s.Proxies {
+		switch p.Scheme {
+		case "http":
+			if httpProxy == "" {
+				httpProxy = p.URL
+			}
+		case "https":
+			if httpsProxy == "" {
+				httpsProxy = p.URL
+			}
+		case "all", "socks":
+			if anyProxy == "" {
+				anyProxy = p.URL
+			}
+		}
+	}
+	if httpProxy == "" {
+		httpProxy = anyProxy
+	}
+	if httpsProxy == "" {
+		httpsProxy = anyProxy
+	}
+	if httpProxy == "" && httpsProxy == "" {
+		return systemProxy(ctx, s)
+	}
+	bypass := s.Bypass
+	return func(req *http.Request) (*url.URL, error) {
+		if bypassed(req.URL.Hostname(), bypass) {
+			return nil, nil
+		}
+		p := httpProxy
+		if strings.EqualFold(req.URL.Scheme, "https") {
+			p = httpsProxy
+		}
+		if p == "" {
+			return nil, nil
+		}
+		return url.Parse(p)
+	}
+}
