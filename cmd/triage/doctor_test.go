@@ -216,30 +216,26 @@ func TestDoctorOffline(t *testing.T) {
 	for _, r := range rep.Hosts[0].Results {
 		byID[r.ID] = r
 	}
-	for id, want := range map[string]diag.Status{
-		"network":        diag.Fail,
-		"router":         diag.Fail,
-		"dns-servers":    diag.Fail,
-		"internet-names": diag.Fail,
-		"org-names":      diag.Fail,
-		"https":          diag.Fail,
-		"org-website":    diag.Fail,
-		"captive-portal": diag.Warn, // a failure, capped by severity: warning
-		"proxy":          diag.Pass,
-		"clock":          diag.Error, // no NTP answer: the clock could not be compared
-		"os":             diag.Pass,
-	} {
+	// No network: the connection is the one cause, and every check that
+	// needs it says it was not checked because of it (issue 17), rather
+	// than failing or erring on its own.
+	for _, id := range []string{"router", "dns-servers", "internet-names", "org-names", "proxy", "internet", "https", "org-website", "captive-portal", "clock"} {
 		r, ok := byID[id]
 		if !ok {
 			t.Errorf("%s: not in the report", id)
 			continue
 		}
-		if r.Status != want {
-			t.Errorf("%s: %s (%s), want %s", id, r.Status, r.Message, want)
+		if r.Status != diag.Skip || r.BlockedBy != "network" {
+			t.Errorf("%s: %s blocked by %q (%s), want skip blocked by network", id, r.Status, r.BlockedBy, r.Message)
 		}
-		if r.Status != diag.Pass && r.Hint == "" {
-			t.Errorf("%s: %s without a hint", id, r.Status)
+	}
+	for id, want := range map[string]diag.Status{"network": diag.Fail, "os": diag.Pass} {
+		if r := byID[id]; r.Status != want || (want != diag.Pass && r.Hint == "") {
+			t.Errorf("%s: %s (%s, hint %q), want %s with a hint", id, r.Status, r.Message, r.Hint, want)
 		}
+	}
+	if d := rep.Hosts[0].Diagnosis; len(d) == 0 || d[0].Check != "network" || len(d[0].Explains) != 10 {
+		t.Errorf("diagnosis %+v, want network first, explaining the 10 network checks", d)
 	}
 	// Whatever the local disks, memory and uptime, those checks ran.
 	for _, id := range []string{"disk-home", "memory", "uptime", "pending-restart"} {
@@ -248,9 +244,10 @@ func TestDoctorOffline(t *testing.T) {
 		}
 	}
 
-	// The exit code is that of the worst verdict, here "not checked".
+	// The exit code is that of the cause, fail: what it blocked does not
+	// make it "not checked".
 	var ee *exitCodeError
-	if !errors.As(err, &ee) || ee.code != statusExit(rep.Summary.Status) || ee.code != exitError {
+	if !errors.As(err, &ee) || ee.code != statusExit(rep.Summary.Status) || ee.code != exitFail {
 		t.Errorf("doctorRun returned %v; want exit code %d for %s", err, statusExit(rep.Summary.Status), rep.Summary.Status)
 	}
 
@@ -262,14 +259,14 @@ func TestDoctorOffline(t *testing.T) {
 		"✗ Problem Network connection",
 		"What this means: not connected to any network: there is no network interface besides loopback",
 		"What you can try: This computer is not connected to a network.",
-		"✗ Problem Router",
-		"? Not checked Clock",
-		"What you can try: If other checks above found network problems, fix those first",
+		"What is wrong: Network connection - not connected to any network",
+		"This also explains 10 other items below.",
+		"⊘ Not checked Router (because of Network connection)",
+		"⊘ Not checked Clock (because of Network connection)",
 		"The report for the help desk is saved in:",
 		jsonFiles[0],
 		"Paste this into your ticket:",
-		"problems (Network connection, Router, DNS servers, Internet names, Organisation names, Secure websites, Organisation website",
-		"1 not checked (Clock)",
+		"1 problem (Network connection)",
 	} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("stdout lacks %q", want)
