@@ -25,6 +25,8 @@ type HostConfig struct {
 	IdentityFiles   []string
 	IdentitiesOnly  bool
 	ProxyJump       []string // jump hosts, first hop first, as [user@]host[:port]
+	ProxyCommand    string   // ssh_config's ProxyCommand, tokens expanded; "" means none
+	AddressFamily   string   // "tcp4" for AddressFamily inet, "tcp6" for inet6, "" for any
 	KnownHostsFiles []string // read; the first is written by accept-new
 	StrictHostKeys  string   // StrictHostKeyChecking as configured: yes, accept-new, no, ask or ""
 	ConnectTimeout  time.Duration
@@ -33,6 +35,15 @@ type HostConfig struct {
 // Addr is host:port for dialing.
 func (hc HostConfig) Addr() string {
 	return joinHostPort(hc.HostName, hc.Port)
+}
+
+// network is what to dial for the host: "tcp", or "tcp4" or "tcp6" when
+// AddressFamily asks for one.
+func (hc HostConfig) network() string {
+	if hc.AddressFamily != "" {
+		return hc.AddressFamily
+	}
+	return "tcp"
 }
 
 func joinHostPort(host string, port int) string {
@@ -109,6 +120,99 @@ func (c *sshConfigs) getAll(alias, key string) []string {
 		}
 	}
 	return out
+}
+
+// firstOf returns the first of keys that the config sets for alias, in
+// the order OpenSSH reads it (files in order, then lines in order), and
+// its value. OpenSSH keeps whichever of ProxyJump and ProxyCommand comes
+// first and ignores the other.
+func (c *sshConfigs) firstOf(alias string, keys ...string) (key, value string, err error) {
+	match := func(k string) string {
+		for _, want := range keys {
+			if strings.EqualFold(k, want) {
+				return want
+			}
+		}
+		return ""
+	}
+	for _, f := range c.files {
+		for _, h := range f.Hosts {
+			if !h.Matches(alias) {
+				continue
+			}
+			for _, n := range h.Nodes {
+				switch n := n.(type) {
+				case *sshconfig.KV:
+					if k := match(n.Key); k != "" && n.Value != "" {
+						return k, n.Value, nil
+					}
+				case *sshconfig.Include:
+					// An Include answers one key at a time, so the order
+					// of two keys within it is lost: refuse to guess.
+					var found []string
+					for _, k := range keys {
+						if v := n.Get(alias, k); v != "" {
+							key, value = k, v
+							found = append(found, k)
+						}
+					}
+					if len(found) > 1 {
+						return "", "", fmt.Errorf("the files of %q set both %s; keep only one", strings.TrimSpace(n.String()), strings.Join(found, " and "))
+					}
+					if len(found) == 1 {
+						return key, value, nil
+					}
+				}
+			}
+		}
+	}
+	return "", "", nil
+}
+
+// unsupportedDirective is an ssh_config keyword that changes where or how
+// OpenSSH connects and that triage does not implement. A host that sets
+// one (to anything but a value under which it changes nothing) is an
+// error naming it: connecting some other way than ssh would, in silence,
+// may reach another machine or by another path. docs/ssh.md has the full
+// table of keywords, with the ones ignored as harmless.
+type unsupportedDirective struct {
+	key      string
+	harmless []string // values (lower case) under which the keyword changes nothing
+	why      string
+}
+
+var unsupportedDirectives = []unsupportedDirective{
+	{"ProxyUseFdpass", []string{"no"}, "a ProxyCommand that passes a socket back is not supported; triage talks through the command's stdin and stdout"},
+	{"HostKeyAlias", nil, "triage checks the host key under HostName:Port only, so it would check another known_hosts entry than ssh"},
+	{"BindAddress", nil, "triage cannot connect from a chosen local address"},
+	{"BindInterface", nil, "triage cannot connect from a chosen interface"},
+	{"CanonicalizeHostname", []string{"no"}, "triage does not canonicalize host names, so it would reach another name than ssh"},
+	{"CertificateFile", nil, "triage does not offer user certificates from files"},
+	{"IdentityAgent", []string{"ssh_auth_sock", "$ssh_auth_sock"}, "triage uses the agent of SSH_AUTH_SOCK only"},
+	{"PKCS11Provider", []string{"none"}, "triage cannot use PKCS#11 tokens"},
+	{"KnownHostsCommand", []string{"none"}, "triage reads host keys from known_hosts files only"},
+	{"RevokedHostKeys", []string{"none"}, "triage does not read revoked-key files: ignoring it could accept a revoked host key"},
+}
+
+// checkUnsupported returns an error naming the first keyword of
+// unsupportedDirectives that the config sets for alias.
+func (c *sshConfigs) checkUnsupported(alias string) error {
+	for _, u := range unsupportedDirectives {
+		v := c.get(alias, u.key)
+		if v == "" {
+			continue
+		}
+		ok := false
+		for _, h := range u.harmless {
+			if strings.EqualFold(v, h) {
+				ok = true
+			}
+		}
+		if !ok {
+			return fmt.Errorf("ssh config for %s: %s %s is not supported (%s), and triage does not connect another way than ssh would", alias, u.key, v, u.why)
+		}
+	}
+	return nil
 }
 
 // resolve combines, highest first: the spec as typed, the command-line
@@ -197,12 +301,44 @@ func (d *Dialer) resolve(sp Spec) (HostConfig, error) {
 		hc.ConnectTimeout = DefaultConnectTimeout
 	}
 
-	if pj := cfg.get(alias, "ProxyJump"); pj != "" && !strings.EqualFold(pj, "none") && d.opts.ProxyJump == "" {
-		hc.ProxyJump = splitJumps(d.expand(pj, tokens))
+	switch af := strings.ToLower(cfg.get(alias, "AddressFamily")); af {
+	case "", "any":
+	case "inet":
+		hc.AddressFamily = "tcp4"
+	case "inet6":
+		hc.AddressFamily = "tcp6"
+	default:
+		return hc, fmt.Errorf("ssh config for %s: AddressFamily %q is not any, inet or inet6", alias, af)
 	}
-	if d.opts.ProxyJump != "" && !strings.EqualFold(d.opts.ProxyJump, "none") {
-		hc.ProxyJump = splitJumps(d.opts.ProxyJump)
+
+	if err := cfg.checkUnsupported(alias); err != nil {
+		return hc, err
 	}
+
+	// -J wins over ssh_config, as with ssh; in ssh_config, the first of
+	// ProxyJump and ProxyCommand given is used and the other ignored.
+	if d.opts.ProxyJump != "" {
+		if !strings.EqualFold(d.opts.ProxyJump, "none") {
+			hc.ProxyJump = splitJumps(d.opts.ProxyJump)
+		}
+		return hc, nil
+	}
+	key, v, err := cfg.firstOf(alias, "ProxyJump", "ProxyCommand")
+	if err != nil {
+		return hc, fmt.Errorf("ssh config for %s: %v", alias, err)
+	}
+	if v == "" || strings.EqualFold(v, "none") {
+		return hc, nil
+	}
+	if key == "ProxyJump" {
+		hc.ProxyJump = splitJumps(d.expand(v, tokens))
+		return hc, nil
+	}
+	pc, err := expandProxyCommand(v, proxyCommandTokens(tokens))
+	if err != nil {
+		return hc, fmt.Errorf("ssh config for %s: ProxyCommand: %v", alias, err)
+	}
+	hc.ProxyCommand = pc
 	return hc, nil
 }
 

@@ -160,9 +160,15 @@ func (d *Dialer) connect(ctx context.Context, via *ssh.Client, hc HostConfig) (*
 	dctx, cancel := context.WithTimeout(ctx, hc.ConnectTimeout)
 	defer cancel()
 	var conn net.Conn
-	if via == nil {
+	if via == nil && hc.ProxyCommand != "" {
+		// ssh_config's ProxyCommand: its stdin and stdout are the
+		// connection, and it lives as long as ctx (not dctx).
+		if conn, err = startProxyCommand(ctx, hc.ProxyCommand); err != nil {
+			return nil, fail(ErrProxyCommand, err)
+		}
+	} else if via == nil {
 		var nd net.Dialer
-		conn, err = nd.DialContext(dctx, "tcp", addr)
+		conn, err = nd.DialContext(dctx, hc.network(), addr)
 	} else {
 		conn, err = via.DialContext(dctx, "tcp", addr)
 	}
@@ -207,11 +213,12 @@ func (d *Dialer) connect(ctx context.Context, via *ssh.Client, hc HostConfig) (*
 		if ctx.Err() != nil {
 			return nil, fail(ErrCancelled, ctx.Err())
 		}
-		return nil, fail(ErrHandshakeTimeout, fmt.Errorf("no SSH handshake within %s", hc.ConnectTimeout))
+		return nil, fail(proxyFailure(conn, ErrHandshakeTimeout, fmt.Errorf("no SSH handshake within %s", hc.ConnectTimeout)))
 	}
 	if r.err != nil {
+		kind, err := proxyFailure(conn, classifyHandshake(r.err), r.err)
 		conn.Close()
-		return nil, fail(classifyHandshake(r.err), r.err)
+		return nil, fail(kind, err)
 	}
 	client := ssh.NewClient(r.c, r.chans, r.reqs)
 	go keepalive(client)
@@ -354,6 +361,8 @@ func (e *ConnectError) Hint() string {
 		return "check the user (-l or user@host) and the key (-i, ssh-agent, IdentityFile); 'ssh -v' shows which keys are offered"
 	case ErrConfig:
 		return "check the host as written and your ssh config (-F)"
+	case ErrProxyCommand:
+		return "run the ProxyCommand of your ssh config by hand (ssh -v HOST runs it too): what it says on stderr is above"
 	}
 	return ""
 }

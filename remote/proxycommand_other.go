@@ -1,0 +1,24 @@
+//go:build !unix
+
+package remote
+
+import (
+	"context"
+	"errors"
+	"os"
+)
+
+var (
+	sigHangup = os.Interrupt
+	sigKill   = os.Kill
+)
+
+// startProxyCommand is not implemented outside Unix: the pipes have no
+// deadlines and there are no process groups to end.
+func startProxyCommand(ctx context.Context, command string) (*proxyConn, error) {
+	return nil, errors.New("ProxyCommand is supported on Linux, macOS and the BSDs only; use ProxyJump")
+}
+
+func (pc *proxyConn) signalGroup(sig os.Signal) {
+	pc.proc.Signal(sig)
+}
