@@ -261,6 +261,10 @@ func (c *DNS) runSystem(ctx, parent context.Context, t diag.Target, sr diag.Syst
 		if len(nameservers) > 0 {
 			r.Hint = fmt.Sprintf("the configured DNS servers (%s) do not answer: check the network connection and VPN, and that nothing blocks DNS (UDP and TCP port 53) to them", strings.Join(nameservers, ", "))
 		}
+		r.Upstream = &diag.Prerequisite{What: diag.PrereqDNSServer}
+		if len(nameservers) > 0 {
+			r = c.askDirectly(parent, t, r, nameservers, name, qname, code, timeout)
+		}
 	case isDNS && strings.Contains(dnsErr.Err, "misbehaving"):
 		// Go's resolver words both SERVFAIL and REFUSED this way.
 		r.Status = diag.Fail
@@ -276,6 +280,48 @@ func (c *DNS) runSystem(ctx, parent context.Context, t diag.Target, sr diag.Syst
 		r.Hint = fmt.Sprintf("the lookup could not be made on %s; give server: to ask a DNS server directly", where(t))
 	}
 	return r
+}
+
+// askDirectly tells, after the system resolver ran out of time, whether
+// the configured servers answer when asked one by one: when the first is
+// dead and a later one answers, names do resolve, only late (the resolver
+// waits for the first before asking the next); when they all answer, the
+// resolver itself is stuck.
+func (c *DNS) askDirectly(parent context.Context, t diag.Target, r diag.Result, servers []string, name, qname string, code uint16, timeout time.Duration) diag.Result {
+	if len(servers) > maxNameserversAsked {
+		servers = servers[:maxNameserversAsked]
+	}
+	outcomes := askServers(parent, t, servers, qname, code, timeout, 2*time.Second)
+	if parent.Err() != nil {
+		return r
+	}
+	var answered *serverOutcome
+	var notes []string
+	for i, o := range outcomes {
+		if o.ok {
+			notes = append(notes, fmt.Sprintf("asked directly, %s answered %s in %s", o.server, o.rcode, roundDuration(o.rtt)))
+			if answered == nil {
+				answered = &outcomes[i]
+			}
+		} else {
+			notes = append(notes, fmt.Sprintf("asked directly, %s: %s", o.server, o.problem))
+		}
+	}
+	r.Evidence = strings.TrimSpace(r.Evidence + "\n" + strings.Join(notes, "\n"))
+	switch {
+	case answered == nil:
+		return r
+	case !outcomes[0].ok:
+		r.Status = diag.Warn
+		r.Message = fmt.Sprintf("names resolve, but only after the first server times out: the system resolver got no answer for %s within %s; the first DNS server, %s, does not answer (%s), while %s answers when asked directly (in %s)",
+			name, timeout, outcomes[0].server, outcomes[0].problem, answered.server, roundDuration(answered.rtt))
+		r.Hint = fmt.Sprintf("the system asks %s first and waits for it to time out (often 5s) before asking the next server, so every lookup is late and programs that give up sooner fail: remove %s from the network settings or put a working server first, or ask the network team to fix it", outcomes[0].server, outcomes[0].server)
+	default:
+		r.Message = fmt.Sprintf("the system resolver got no answer for %s within %s, although its DNS server %s answers when asked directly (in %s)", name, timeout, answered.server, roundDuration(answered.rtt))
+		r.Hint = "the DNS servers work, so the machine's own resolver is stuck or misconfigured: restart the local resolver service (systemd-resolved, nscd, dnsmasq; on Windows the DNS Client service), or reconnect to the network"
+		r.Upstream = nil
+	}
+	return r.With("answered_directly_by", answered.server)
 }
 
 // runResolvConf stands in for the resolver of a target that cannot

@@ -433,3 +433,35 @@ func TestReverseToIP(t *testing.T) {
 		t.Error("a partial reverse name was read as an address")
 	}
 }
+
+// listingResolver resolves through a test server and lists its own DNS
+// servers, as the local target does.
+type listingResolver struct {
+	resolvingTarget
+	servers []string
+}
+
+func (l listingResolver) Nameservers(context.Context) (diag.DNSConfig, error) {
+	return diag.DNSConfig{Servers: l.servers, Source: "the adapters"}, nil
+}
+
+// TestDNSFirstServerDead: the system resolver runs out of time while it
+// waits on a dead first server; asked directly, the second answers, so
+// the check says names resolve late, and why, instead of failing flatly.
+func TestDNSFirstServerDead(t *testing.T) {
+	good, silent := startDNS(t), silentUDP(t)
+	c := newKind[*DNS](t, "dns")
+	c.Name, c.Timeout = "www.test", dur(500*time.Millisecond)
+	r := run(t, c, listingResolver{newResolvingTarget(silent), []string{silent, good}})
+	expect(t, r, diag.Warn, "names resolve, but only after the first server times out", "the first DNS server, "+silent+", does not answer", good+" answers when asked directly")
+	if r.Observed["answered_directly_by"] != good {
+		t.Errorf("observed %v", r.Observed)
+	}
+
+	// Every server answers directly: the resolver itself is at fault.
+	r = run(t, c, listingResolver{newResolvingTarget(silent), []string{good}})
+	expect(t, r, diag.Fail, "although its DNS server "+good+" answers when asked directly")
+	if !strings.Contains(r.Hint, "resolver") {
+		t.Errorf("hint %q", r.Hint)
+	}
+}
