@@ -122,18 +122,28 @@ func (c *sshConfigs) getAll(alias, key string) []string {
 	return out
 }
 
-// firstOf returns the first of keys that the config sets for alias, in
-// the order OpenSSH reads it (files in order, then lines in order), and
-// its value. OpenSSH keeps whichever of ProxyJump and ProxyCommand comes
-// first and ignores the other.
-func (c *sshConfigs) firstOf(alias string, keys ...string) (key, value string, err error) {
-	match := func(k string) string {
-		for _, want := range keys {
-			if strings.EqualFold(k, want) {
-				return want
-			}
+// proxyChoice returns which of ProxyJump and ProxyCommand OpenSSH uses
+// for alias, and its value ("" for neither). OpenSSH reads the config in
+// order (files, then lines) and keeps the first ProxyCommand, or the first
+// ProxyJump, whichever comes first, ignoring the other; "ProxyCommand
+// none" counts as given, while "ProxyJump none" only stops later
+// ProxyJumps (checked against OpenSSH 9.2's ssh -G and ssh).
+func (c *sshConfigs) proxyChoice(alias string) (key, value string, err error) {
+	jumpNone := false
+	// take applies one ProxyJump or ProxyCommand line; done means decided.
+	take := func(k, v string) (done bool) {
+		switch {
+		case v == "":
+		case strings.EqualFold(k, "ProxyCommand"):
+			key, value = "ProxyCommand", v
+			return true
+		case strings.EqualFold(v, "none"):
+			jumpNone = true
+		case !jumpNone:
+			key, value = "ProxyJump", v
+			return true
 		}
-		return ""
+		return false
 	}
 	for _, f := range c.files {
 		for _, h := range f.Hosts {
@@ -143,23 +153,17 @@ func (c *sshConfigs) firstOf(alias string, keys ...string) (key, value string, e
 			for _, n := range h.Nodes {
 				switch n := n.(type) {
 				case *sshconfig.KV:
-					if k := match(n.Key); k != "" && n.Value != "" {
-						return k, n.Value, nil
+					if (strings.EqualFold(n.Key, "ProxyJump") || strings.EqualFold(n.Key, "ProxyCommand")) && take(n.Key, n.Value) {
+						return key, value, nil
 					}
 				case *sshconfig.Include:
 					// An Include answers one key at a time, so the order
-					// of two keys within it is lost: refuse to guess.
-					var found []string
-					for _, k := range keys {
-						if v := n.Get(alias, k); v != "" {
-							key, value = k, v
-							found = append(found, k)
-						}
+					// of the two within it is lost: refuse to guess.
+					pj, pc := n.Get(alias, "ProxyJump"), n.Get(alias, "ProxyCommand")
+					if pj != "" && pc != "" {
+						return "", "", fmt.Errorf("the files of %q set both ProxyJump and ProxyCommand; keep only one", strings.TrimSpace(n.String()))
 					}
-					if len(found) > 1 {
-						return "", "", fmt.Errorf("the files of %q set both %s; keep only one", strings.TrimSpace(n.String()), strings.Join(found, " and "))
-					}
-					if len(found) == 1 {
+					if take("ProxyJump", pj) || take("ProxyCommand", pc) {
 						return key, value, nil
 					}
 				}
@@ -323,7 +327,7 @@ func (d *Dialer) resolve(sp Spec) (HostConfig, error) {
 		}
 		return hc, nil
 	}
-	key, v, err := cfg.firstOf(alias, "ProxyJump", "ProxyCommand")
+	key, v, err := cfg.proxyChoice(alias)
 	if err != nil {
 		return hc, fmt.Errorf("ssh config for %s: %v", alias, err)
 	}

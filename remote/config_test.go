@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,5 +159,159 @@ func TestResolveErrors(t *testing.T) {
 	}
 	if _, err := NewDialer(Options{ConfigFile: filepath.Join(t.TempDir(), "missing")}); err == nil {
 		t.Error("a missing -F file was accepted")
+	}
+}
+
+const proxyChoiceConfig = `
+Host jump-first
+    HostName 10.0.0.1
+    ProxyJump bastion
+    ProxyCommand nc %h %p
+Host command-first
+    HostName 10.0.0.2
+    ProxyCommand ssh -W %h:%p bastion
+    ProxyJump bastion
+Host command-none
+    ProxyCommand none
+Host jump-none
+    ProxyJump none
+Host jump-none-only
+    ProxyJump none
+    ProxyCommand none
+Host *
+    ProxyCommand nc %h %p
+    ProxyJump star
+`
+
+// TestProxyChoiceMatchesOpenSSH: of ProxyJump and ProxyCommand, the first
+// one given wins (and "none" is given too), as ssh -G says; -J beats both.
+func TestProxyChoiceMatchesOpenSSH(t *testing.T) {
+	d := newTestDialer(t, proxyChoiceConfig, Options{})
+	for _, c := range []struct {
+		host, jump, command string
+	}{
+		{"jump-first", "bastion", ""},
+		{"command-first", "", "ssh -W 10.0.0.2:22 bastion"},
+		{"command-none", "", ""},
+		{"jump-none", "", "nc jump-none 22"}, // ProxyJump none stops later ProxyJumps only
+		{"jump-none-only", "", ""},
+		{"other", "", "nc other 22"},
+	} {
+		hc, err := d.Resolve(c.host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(hc.ProxyJump, ","); got != c.jump || hc.ProxyCommand != c.command {
+			t.Errorf("%s: ProxyJump %q ProxyCommand %q, want %q %q", c.host, got, hc.ProxyCommand, c.jump, c.command)
+		}
+		if sshBin, err := exec.LookPath("ssh"); err == nil {
+			out, err := exec.Command(sshBin, "-G", "-F", d.opts.ConfigFile, c.host).Output()
+			if err != nil {
+				t.Fatalf("ssh -G: %v", err)
+			}
+			g := map[string]string{}
+			for _, line := range strings.Split(string(out), "\n") {
+				k, v, _ := strings.Cut(line, " ")
+				g[k] = v
+			}
+			// ssh -G prints ProxyCommand before expanding its tokens.
+			wantCmd := strings.NewReplacer("%h", hc.HostName, "%p", itoa(hc.Port)).Replace(g["proxycommand"])
+			if g["proxyjump"] != c.jump || wantCmd != c.command {
+				t.Errorf("%s: ssh -G says proxyjump %q proxycommand %q", c.host, g["proxyjump"], g["proxycommand"])
+			}
+		}
+	}
+
+	d = newTestDialer(t, proxyChoiceConfig, Options{ProxyJump: "cli"})
+	if hc, _ := d.Resolve("command-first"); hc.ProxyCommand != "" || strings.Join(hc.ProxyJump, ",") != "cli" {
+		t.Errorf("-J did not win over ProxyCommand: %+v", hc)
+	}
+	d = newTestDialer(t, proxyChoiceConfig, Options{ProxyJump: "none"})
+	if hc, _ := d.Resolve("command-first"); hc.ProxyCommand != "" || len(hc.ProxyJump) != 0 {
+		t.Errorf("-J none did not make it direct: %+v", hc)
+	}
+
+	d = newTestDialer(t, "Host x\n  ProxyCommand nc %h %p %u\n", Options{})
+	if _, err := d.Resolve("x"); err == nil || !strings.Contains(err.Error(), "%u") {
+		t.Errorf("an unknown ProxyCommand token: %v", err)
+	}
+}
+
+// TestUnsupportedDirectives: a directive that changes where or how ssh
+// connects, and that triage does not follow, is an error naming it; the
+// harmless ones, and harmless values, pass.
+func TestUnsupportedDirectives(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		err  string // "" means accepted
+	}{
+		{"ProxyUseFdpass yes", "ProxyUseFdpass"},
+		{"HostKeyAlias web", "HostKeyAlias"},
+		{"BindAddress 127.0.0.2", "BindAddress"},
+		{"BindInterface eth1", "BindInterface"},
+		{"CanonicalizeHostname yes", "CanonicalizeHostname"},
+		{"CertificateFile ~/.ssh/id_ed25519-cert.pub", "CertificateFile"},
+		{"IdentityAgent ~/.1password/agent.sock", "IdentityAgent"},
+		{"PKCS11Provider /usr/lib/opensc-pkcs11.so", "PKCS11Provider"},
+		{"KnownHostsCommand /usr/bin/fetch-keys %H", "KnownHostsCommand"},
+		{"RevokedHostKeys ~/.ssh/revoked", "RevokedHostKeys"},
+		{"AddressFamily ipx", "AddressFamily"},
+		// Values under which they change nothing.
+		{"ProxyUseFdpass no", ""},
+		{"CanonicalizeHostname no", ""},
+		{"IdentityAgent SSH_AUTH_SOCK", ""},
+		{"PKCS11Provider none", ""},
+		// Harmless: multiplexing, the session, algorithms, logging.
+		{"ControlMaster auto", ""},
+		{"ControlPath ~/.ssh/cm-%r@%h:%p", ""},
+		{"ControlPersist 10m", ""},
+		{"GSSAPIAuthentication yes", ""},
+		{"HashKnownHosts yes", ""},
+		{"SendEnv LANG LC_*", ""},
+		{"Ciphers aes256-gcm@openssh.com", ""},
+		{"ServerAliveInterval 30", ""},
+		{"ForwardAgent yes", ""},
+		{"LocalCommand echo hi", ""},
+		{"PermitLocalCommand yes", ""},
+		{"VerifyHostKeyDNS yes", ""},
+	} {
+		d := newTestDialer(t, "Host *\n    "+c.line+"\n", Options{})
+		_, err := d.Resolve("web1")
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("%q refused: %v", c.line, err)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%q: err %v, want one naming %s", c.line, err, c.err)
+		}
+	}
+
+	// Jump hosts are held to the same rule, through Dial.
+	d := newTestDialer(t, "Host bastion\n    HostKeyAlias b\nHost web1\n    ProxyJump bastion\n", Options{})
+	_, err := d.Dial(t.Context(), "web1")
+	var ce *ConnectError
+	if !errors.As(err, &ce) || ce.Kind != ErrConfig || !strings.Contains(err.Error(), "HostKeyAlias") {
+		t.Errorf("a jump host's HostKeyAlias: %v", err)
+	}
+
+	// Match exec would run a command to decide: refused when reading.
+	home := t.TempDir()
+	path := filepath.Join(home, "ssh_config")
+	os.WriteFile(path, []byte("Match exec \"test -f /tmp/x\"\n    HostName other\n"), 0o600)
+	if _, err := NewDialer(Options{ConfigFile: path, Home: home}); err == nil || !strings.Contains(err.Error(), "Match Exec") {
+		t.Errorf("Match exec: %v", err)
+	}
+}
+
+func TestAddressFamily(t *testing.T) {
+	for v, want := range map[string]string{"any": "tcp", "inet": "tcp4", "inet6": "tcp6", "": "tcp"} {
+		cfg := "Host *\n    Port 22\n"
+		if v != "" {
+			cfg = "Host *\n    AddressFamily " + v + "\n"
+		}
+		d := newTestDialer(t, cfg, Options{})
+		hc, err := d.Resolve("h")
+		if err != nil || hc.network() != want {
+			t.Errorf("AddressFamily %q: network %q (%v), want %q", v, hc.network(), err, want)
+		}
 	}
 }
