@@ -151,7 +151,12 @@ func (l *Lab) StartSSHD() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command("ip", "netns", "exec", l.User, SSHDPath, "-D", "-e", "-f", cfg)
+	// sshd runs in the mount namespace ip netns exec makes for it (a slave
+	// of the machine's, so nothing mounted in it leaks out), with the
+	// user's home mounted over /root: root's home on the user's machine is
+	// the lab's, and a remote "~" is the same folder as a local one.
+	script := `mount --bind "$1" /root && exec "$2" -D -e -f "$3"`
+	cmd := exec.Command("ip", "netns", "exec", l.User, "sh", "-c", script, "sh", l.Home, SSHDPath, cfg)
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -1,0 +1,536 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/triage-dev/triage/diag/faultlab"
+)
+
+// The fault lab (DESIGN.md §12, docs/diagnosis.md): real network faults in
+// namespaces, and the check triage must name first in its diagnosis. Each
+// scenario runs triage doctor and "run connectivity" on the user's machine,
+// and "run selfcheck" and "run connectivity" over SSH from an analyst's
+// machine, one after another. Adding a scenario is one row below plus its
+// fault (a few lines against the faultlab.Lab API).
+//
+// Runs only as root with ip and nft where namespaces can be made;
+// TRIAGE_REQUIRE_NETNS=1 turns the skip into a failure.
+// TRIAGE_FAULTLAB_SCORECARD=FILE also writes the scorecard (Markdown) there.
+
+// faultScenario is one row: a fault and the cause triage must find.
+type faultScenario struct {
+	name  string
+	fault func(l *faultlab.Lab) error // nil: the healthy lab
+	// self is the check that must come first in the diagnosis of doctor
+	// (the selfcheck playbook), conn that of "run connectivity"; "" means
+	// no check of the lab's sets may be a cause.
+	self, conn string
+}
+
+var faultScenarios = []faultScenario{
+	{name: "healthy", self: "", conn: ""},
+	{name: "interface down", self: "network", conn: "link", fault: func(l *faultlab.Lab) error {
+		return l.IP(l.User, "link", "set", faultlab.UserIface, "down")
+	}},
+	{name: "no address", self: "network", conn: "link", fault: func(l *faultlab.Lab) error {
+		// DHCP failed: only a link-local address is left.
+		return errors.Join(
+			l.IP(l.User, "addr", "del", faultlab.UserAddr+"/24", "dev", faultlab.UserIface),
+			l.IP(l.User, "addr", "add", "169.254.7.7/16", "dev", faultlab.UserIface))
+	}},
+	{name: "no default route", self: "router", conn: "gateway", fault: func(l *faultlab.Lab) error {
+		return l.IP(l.User, "route", "del", "default")
+	}},
+	{name: "gateway dead", self: "router", conn: "gateway", fault: func(l *faultlab.Lab) error {
+		return l.Nft(nftRules(
+			[]string{`iifname "` + faultlab.RouterUserIface + `" drop`},
+			[]string{`iifname "` + faultlab.RouterUserIface + `" drop`}))
+	}},
+	{name: "DNS server unreachable", self: "dns-servers", conn: "dns-servers", fault: func(l *faultlab.Lab) error {
+		return l.Nft(nftRules([]string{"udp dport 53 drop", "tcp dport 53 drop"}, nil))
+	}},
+	{name: "DNS server refusing", self: "dns-servers", conn: "dns-servers", fault: func(l *faultlab.Lab) error {
+		l.SetDNS(faultlab.DNSBehaviour{Refuse: true})
+		return nil
+	}},
+	{name: "DNS server slow", self: "dns-servers", conn: "dns-servers", fault: func(l *faultlab.Lab) error {
+		l.SetDNS(faultlab.DNSBehaviour{Delay: 2500 * time.Millisecond})
+		return nil
+	}},
+	{name: "internet down", self: "internet", conn: "internet", fault: func(l *faultlab.Lab) error {
+		return l.Nft(nftRules(nil, []string{`iifname "` + faultlab.RouterUserIface + `" oifname "` + faultlab.RouterInetIface + `" drop`}))
+	}},
+	{name: "HTTPS blocked", self: "https", conn: "tcp-public", fault: func(l *faultlab.Lab) error {
+		return l.Nft(nftRules(nil, []string{"tcp dport 443 drop"}))
+	}},
+	{name: "proxy dead", self: "proxy", conn: "proxy", fault: func(l *faultlab.Lab) error {
+		return l.SetProxy(faultlab.DeadProxyURL)
+	}},
+	{name: "home full", self: "disk-home", conn: "", fault: func(l *faultlab.Lab) error {
+		return l.FillHome(2 << 20)
+	}},
+	{name: "clock off", self: "clock", conn: "clock", fault: func(l *faultlab.Lab) error {
+		l.SetClockOffset(3 * time.Hour)
+		return nil
+	}},
+	{name: "packet loss", self: "router", conn: "gateway", fault: func(l *faultlab.Lab) error {
+		// No netem in this kernel: the router drops 60% of what the user
+		// sends it (at 40%, all five pings of the router check get through
+		// one run in thirteen).
+		return l.Nft(nftRules([]string{`iifname "` + faultlab.RouterUserIface + `" numgen random mod 100 < 60 drop`}, nil))
+	}},
+	{name: "stale hosts entry", self: "org-names", conn: "", fault: func(l *faultlab.Lab) error {
+		return l.AddHosts("198.51.100.99\tintranet.example.org\n")
+	}},
+	{name: "org name missing", self: "org-names", conn: "", fault: func(l *faultlab.Lab) error {
+		l.SetDNS(faultlab.DNSBehaviour{NXDomain: "intranet.example.org"})
+		return nil
+	}},
+}
+
+// nftRules is a ruleset for the router: rules in its input and forward
+// chains.
+func nftRules(input, forward []string) string {
+	var b strings.Builder
+	b.WriteString("table inet faultlab {\n")
+	for _, c := range []struct {
+		name  string
+		rules []string
+	}{{"input", input}, {"forward", forward}} {
+		if len(c.rules) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\tchain %s {\n\t\ttype filter hook %s priority 0;\n", c.name, c.name)
+		for _, r := range c.rules {
+			b.WriteString("\t\t" + r + "\n")
+		}
+		b.WriteString("\t}\n")
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// The checks the lab can break, per playbook. Only these count as causes;
+// checks about the real machine (memory, uptime, pending-restart,
+// disk-system, os) are ignored.
+var (
+	labSelfcheckChecks    = []string{"network", "router", "dns-servers", "internet-names", "org-names", "proxy", "internet", "https", "org-website", "captive-portal", "clock", "disk-home"}
+	labConnectivityChecks = []string{"link", "gateway", "dns-servers", "dns-public", "proxy", "internet", "tcp-public", "https-public", "clock"}
+)
+
+// labVars are the organisation's names, served by the lab.
+var labVars = []string{"--var", "org_name=intranet.example.org", "--var", "org_url=https://intranet.example.org/"}
+
+// flReport is the part of a triage.report/v1 report the lab reads.
+type flReport struct {
+	Schema string   `json:"schema"`
+	Hosts  []flHost `json:"hosts"`
+}
+
+type flHost struct {
+	Target    string     `json:"target"`
+	Status    string     `json:"status"`
+	Error     string     `json:"error"`
+	Results   []flResult `json:"results"`
+	Diagnosis *[]flCause `json:"diagnosis"`
+}
+
+type flResult struct {
+	ID        string   `json:"id"`
+	Status    string   `json:"status"`
+	Message   string   `json:"message"`
+	BlockedBy string   `json:"blocked_by"`
+	Needs     []string `json:"needs"`
+}
+
+type flCause struct {
+	Check    string   `json:"check"`
+	Title    string   `json:"title"`
+	Status   string   `json:"status"`
+	Summary  string   `json:"summary"`
+	Explains []string `json:"explains"`
+	Hint     string   `json:"hint"`
+}
+
+// flRun is one triage run in a scenario.
+type flRun struct {
+	label    string // "doctor", "connectivity", "remote selfcheck", ...
+	remote   bool
+	labSet   []string
+	want     string
+	argv     []string
+	outDir   string // doctor: where it saves the reports
+	stdout   string
+	stderr   string
+	code     int
+	err      error
+	seconds  float64
+	host     *flHost
+	problems []string
+	cause    string // the first cause among the lab's checks, or "-"
+}
+
+func TestFaultLab(t *testing.T) {
+	faultlab.Require(t)
+	if testing.Short() {
+		t.Skip("the fault lab takes minutes; not in -short mode")
+	}
+	remote := faultlab.SSHDAvailable() == nil
+	if !remote && os.Getenv("TRIAGE_REQUIRE_SSHD") == "1" {
+		t.Fatalf("faultlab: %v (TRIAGE_REQUIRE_SSHD=1)", faultlab.SSHDAvailable())
+	}
+	started := time.Now()
+	bin := buildTriage(t)
+	lab := faultlab.New(t)
+	t.Logf("lab %s built in %.1fs (binary included)", lab.Suffix, time.Since(started).Seconds())
+
+	var rows []scoreRow
+	for _, sc := range faultScenarios {
+		row := scoreRow{scenario: sc.name, wantSelf: orNone(sc.self), wantConn: orNone(sc.conn)}
+		t.Run(strings.ReplaceAll(sc.name, " ", "_"), func(t *testing.T) {
+			defer func() { rows = append(rows, row) }()
+			if err := lab.Reset(); err != nil {
+				t.Fatalf("reset the lab: %v", err)
+			}
+			if sc.fault != nil {
+				if err := sc.fault(lab); err != nil {
+					t.Fatalf("apply the fault: %v", err)
+				}
+			}
+			runs := []*flRun{
+				{label: "doctor", labSet: labSelfcheckChecks, want: sc.self, outDir: t.TempDir()},
+				{label: "connectivity", labSet: labConnectivityChecks, want: sc.conn,
+					argv: append([]string{"run", "connectivity", "-o", "json"}, labVars...)},
+			}
+			runs[0].argv = append([]string{"doctor", "--out", runs[0].outDir}, labVars...)
+			if remote {
+				if err := lab.StartSSHD(); err != nil {
+					t.Fatalf("start sshd on the user's machine: %v", err)
+				}
+				ssh := []string{"-H", "root@" + lab.RelayAddr, "--host-key-policy", "accept-new", "-F", lab.SSHConfig}
+				runs = append(runs,
+					&flRun{label: "remote selfcheck", remote: true, labSet: labSelfcheckChecks, want: sc.self,
+						argv: slices.Concat([]string{"run", "selfcheck", "-o", "json"}, ssh, labVars)},
+					&flRun{label: "remote connectivity", remote: true, labSet: labConnectivityChecks, want: sc.conn,
+						argv: slices.Concat([]string{"run", "connectivity", "-o", "json"}, ssh, labVars)})
+			}
+			// One after another, as a person would run them: two triage
+			// processes pinging the router at once count each other's
+			// replies (a lossy link then looked clean to one of them).
+			for _, r := range runs {
+				runTriage(lab, bin, r)
+			}
+
+			for _, r := range runs {
+				judgeRun(r)
+				t.Logf("%s: %s (exit %d, %.1fs)", r.label, r.summary(), r.code, r.seconds)
+				if len(r.problems) > 0 {
+					t.Errorf("%s: %s\n%s", r.label, strings.Join(r.problems, "\n"), r.transcript())
+					if r.remote && (r.host == nil || r.host.Error != "") {
+						t.Logf("sshd log:\n%s", lab.SSHDLog())
+					}
+				}
+			}
+			row.fill(runs)
+			for _, d := range row.diffs {
+				t.Logf("local and remote differ: %s", d)
+			}
+		})
+	}
+	if err := lab.Reset(); err != nil {
+		t.Errorf("reset the lab: %v", err)
+	}
+	card := scorecard(rows, remote, time.Since(started))
+	t.Log("fault lab scorecard:\n" + card)
+	if path := os.Getenv("TRIAGE_FAULTLAB_SCORECARD"); path != "" {
+		if err := os.WriteFile(path, []byte(card), 0o644); err != nil {
+			t.Errorf("write the scorecard: %v", err)
+		}
+	}
+}
+
+// buildTriage builds the command once for the lab.
+func buildTriage(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "triage")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/triage")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/triage: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runTriage runs one triage command in the lab and decodes its report.
+func runTriage(lab *faultlab.Lab, bin string, r *flRun) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	argv := append([]string{bin}, r.argv...)
+	var cmd *exec.Cmd
+	if r.remote {
+		cmd = lab.AnalystCommand(ctx, argv...)
+	} else {
+		cmd = lab.UserCommand(ctx, argv...)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r.seconds = time.Since(start).Seconds()
+	r.stdout, r.stderr = stdout.String(), stderr.String()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		r.code = exit.ExitCode()
+	case err != nil:
+		r.err = err
+		return
+	}
+	if r.code < 0 || r.code > 3 {
+		r.err = fmt.Errorf("exit code %d (want a verdict, 0-3)", r.code)
+		return
+	}
+	data := []byte(r.stdout)
+	if r.outDir != "" {
+		files, _ := filepath.Glob(filepath.Join(r.outDir, "*.json"))
+		if len(files) != 1 {
+			r.err = fmt.Errorf("doctor saved %d JSON reports in --out, want 1: %v", len(files), files)
+			return
+		}
+		if data, err = os.ReadFile(files[0]); err != nil {
+			r.err = err
+			return
+		}
+	}
+	var rep flReport
+	if err := json.Unmarshal(data, &rep); err != nil {
+		r.err = fmt.Errorf("decode the JSON report: %v", err)
+		return
+	}
+	if len(rep.Hosts) != 1 {
+		r.err = fmt.Errorf("the report has %d hosts, want 1", len(rep.Hosts))
+		return
+	}
+	r.host = &rep.Hosts[0]
+}
+
+// judgeRun checks the diagnosis of one run against the scenario.
+func judgeRun(r *flRun) {
+	r.cause = "?"
+	if r.err != nil {
+		r.problems = append(r.problems, r.err.Error())
+		return
+	}
+	h := r.host
+	if h.Error != "" {
+		r.problems = append(r.problems, "the host could not be checked: "+h.Error)
+		return
+	}
+	if h.Diagnosis == nil {
+		if r.want == "" {
+			r.cause = "-" // healthy, and nothing claims otherwise
+			return
+		}
+		r.cause = "no diagnosis"
+		r.problems = append(r.problems, fmt.Sprintf("no diagnosis in the report (want %s first)", r.want))
+		r.problems = append(r.problems, r.resultLines()...)
+		return
+	}
+	var causes []string
+	for _, c := range *h.Diagnosis {
+		if slices.Contains(r.labSet, c.Check) {
+			causes = append(causes, c.Check)
+		}
+	}
+	r.cause = "-"
+	if len(causes) > 0 {
+		r.cause = causes[0]
+	}
+	switch {
+	case r.want != "" && len(causes) == 0:
+		r.problems = append(r.problems, fmt.Sprintf("the diagnosis names none of the lab's checks; want %s first", r.want))
+	case r.want != "" && causes[0] != r.want:
+		r.problems = append(r.problems, fmt.Sprintf("the diagnosis names %s first; want %s", causes[0], r.want))
+	}
+	for _, c := range causes {
+		if c != r.want {
+			r.problems = append(r.problems, fmt.Sprintf("%s is named as a cause; only %s should be", c, orNone(r.want)))
+		}
+	}
+	if len(r.problems) > 0 {
+		r.problems = append(r.problems, r.diagnosisLines()...)
+		r.problems = append(r.problems, r.resultLines()...)
+	}
+}
+
+// summary is the first cause and its sentence, for the log.
+func (r *flRun) summary() string {
+	if r.host == nil || r.host.Diagnosis == nil || len(*r.host.Diagnosis) == 0 {
+		return "no cause named"
+	}
+	c := (*r.host.Diagnosis)[0]
+	return fmt.Sprintf("%s [%s] %s", c.Check, c.Status, c.Summary)
+}
+
+// diagnosisLines are the report's causes, one a line.
+func (r *flRun) diagnosisLines() []string {
+	lines := []string{"diagnosis:"}
+	for i, c := range *r.host.Diagnosis {
+		lines = append(lines, fmt.Sprintf("  %d. %s [%s] %s (explains %s)", i+1, c.Check, c.Status, c.Summary, strings.Join(c.Explains, ",")))
+	}
+	return lines
+}
+
+// resultLines are the lab's checks with their status and message.
+func (r *flRun) resultLines() []string {
+	lines := []string{"results:"}
+	for _, res := range r.host.Results {
+		if !slices.Contains(r.labSet, res.ID) {
+			continue
+		}
+		blocked := ""
+		if res.BlockedBy != "" {
+			blocked = " (blocked by " + res.BlockedBy + ")"
+		}
+		lines = append(lines, fmt.Sprintf("  %-15s %-5s %s%s", res.ID, res.Status, res.Message, blocked))
+	}
+	return lines
+}
+
+// transcript is what triage printed, for a failure message.
+func (r *flRun) transcript() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "--- triage %s (exit %d, %.1fs)\n", strings.Join(r.argv, " "), r.code, r.seconds)
+	if r.host == nil || r.outDir != "" {
+		fmt.Fprintf(&b, "stdout:\n%s\n", r.stdout)
+	}
+	fmt.Fprintf(&b, "stderr:\n%s", r.stderr)
+	return b.String()
+}
+
+func (r *flRun) statuses() map[string]string {
+	m := map[string]string{}
+	if r.host != nil {
+		for _, res := range r.host.Results {
+			if slices.Contains(r.labSet, res.ID) {
+				m[res.ID] = res.Status
+			}
+		}
+	}
+	return m
+}
+
+func (r *flRun) blocked() []string {
+	var ids []string
+	if r.host != nil {
+		for _, res := range r.host.Results {
+			if res.BlockedBy != "" {
+				ids = append(ids, res.ID)
+			}
+		}
+	}
+	return ids
+}
+
+// scoreRow is a scenario's line of the scorecard.
+type scoreRow struct {
+	scenario, wantSelf, wantConn string
+	local, remote                string // "selfcheck cause / connectivity cause"
+	ok                           bool
+	blocked                      string
+	secLocal, secRemote          float64
+	diffs                        []string
+}
+
+func (row *scoreRow) fill(runs []*flRun) {
+	mark := func(r *flRun) string {
+		if len(r.problems) == 0 {
+			return r.cause + " ✓"
+		}
+		return r.cause + " ✗"
+	}
+	row.ok = true
+	for _, r := range runs {
+		row.ok = row.ok && len(r.problems) == 0
+	}
+	row.local = mark(runs[0]) + " / " + mark(runs[1])
+	row.secLocal = runs[0].seconds + runs[1].seconds
+	row.blocked = strings.Join(runs[0].blocked(), ",")
+	if row.blocked == "" {
+		row.blocked = "-"
+	}
+	if len(runs) < 4 {
+		row.remote = "n/a"
+		return
+	}
+	row.remote = mark(runs[2]) + " / " + mark(runs[3])
+	row.secRemote = runs[2].seconds + runs[3].seconds
+	for _, pair := range [][2]*flRun{{runs[0], runs[2]}, {runs[1], runs[3]}} {
+		local, remote := pair[0].statuses(), pair[1].statuses()
+		var ids []string
+		for id := range local {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			if local[id] != remote[id] {
+				row.diffs = append(row.diffs, fmt.Sprintf("%s %s: %s here, %s remote", strings.TrimPrefix(pair[1].label, "remote "), id, local[id], orNone(remote[id])))
+			}
+		}
+	}
+}
+
+func scorecard(rows []scoreRow, remote bool, took time.Duration) string {
+	var b strings.Builder
+	b.WriteString("| scenario | expected cause (selfcheck / connectivity) | named locally (doctor / connectivity) | named remotely (selfcheck / connectivity) | blocked (doctor) | s local | s remote | local ≠ remote |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --: | --: | --- |\n")
+	passed := 0
+	for _, r := range rows {
+		if r.ok {
+			passed++
+		}
+		diffs := "-"
+		if len(r.diffs) > 0 {
+			short := make([]string, 0, len(r.diffs))
+			for _, d := range r.diffs {
+				short = append(short, strings.NewReplacer(" here, ", "→", " remote", "").Replace(d))
+			}
+			diffs = fmt.Sprintf("%d: %s", len(r.diffs), strings.Join(short, "; "))
+		}
+		remoteSec := "-"
+		if remote {
+			remoteSec = fmt.Sprintf("%.1f", r.secRemote)
+		}
+		fmt.Fprintf(&b, "| %s | %s / %s | %s | %s | %s | %.1f | %s | %s |\n",
+			r.scenario, r.wantSelf, r.wantConn, r.local, r.remote, r.blocked, r.secLocal, remoteSec, diffs)
+	}
+	fmt.Fprintf(&b, "\n%d of %d scenarios pass; the lab took %.0fs.\n", passed, len(rows), took.Seconds())
+	return b.String()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
