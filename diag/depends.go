@@ -67,6 +67,18 @@ func examines(r Result) []Prerequisite {
 	return k.Examines(r)
 }
 
+// upstreamKind reports whether a kind examines prerequisites of p's sort,
+// judged from its Examines on an empty result: a blocked check has no
+// observed values to say more.
+func upstreamKind(kind string, p Prerequisite) bool {
+	for _, e := range examines(Result{Kind: kind, Status: Fail}) {
+		if e.What == p.What {
+			return true
+		}
+	}
+	return false
+}
+
 func (p Prerequisite) matches(q Prerequisite) bool {
 	if p.What != q.What {
 		return false
@@ -144,13 +156,22 @@ func Attribute(checks []Check, results []Result) {
 		}
 		root := -1
 		for j := range results {
-			if j == i || !broken(results[j]) {
+			if j == i {
 				continue
 			}
-			for _, e := range examines(results[j]) {
-				if e.matches(*r.Upstream) {
-					root = j
-					break
+			switch {
+			case broken(results[j]):
+				for _, e := range examines(results[j]) {
+					if e.matches(*r.Upstream) {
+						root = j
+						break
+					}
+				}
+			case results[j].BlockedBy != "" && results[j].Kind != "" && upstreamKind(results[j].Kind, *r.Upstream):
+				// The check that would have examined the prerequisite
+				// was itself blocked: the trouble starts at its root.
+				if k, ok := byKey[checks[j].Group+"\x00"+results[j].BlockedBy]; ok {
+					root = k
 				}
 			}
 			if root >= 0 {

@@ -3,6 +3,7 @@ package diag_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -93,11 +94,7 @@ func TestRunnerNeedsScopedByGroup(t *testing.T) {
 // consequence of the check that examines it, when that one found it broken,
 // and what was blocked by it follows to the new root.
 func TestAttribute(t *testing.T) {
-	diag.Register(diag.Kind{Name: "fake-dns", New: func() diag.Checker { return returns(diag.Result{}) },
-		Examines: func(r diag.Result) []diag.Prerequisite {
-			name, _ := r.Observed["name"].(string)
-			return []diag.Prerequisite{{What: diag.PrereqName, Subject: name}}
-		}})
+	registerFakeDNS()
 	dns := func(name string, s diag.Status) diag.Checker {
 		return returns(diag.Resultf(s, "%s %s", name, s).With("name", name))
 	}
@@ -126,3 +123,29 @@ func TestAttribute(t *testing.T) {
 		t.Errorf("portal: the check of its name passed, so nothing explains it; got %s blocked by %q", r.Status, r.BlockedBy)
 	}
 }
+
+// TestAttributeThroughBlocked: when the check that would examine a
+// prerequisite was itself blocked, a check that relied on it is put down
+// to that check's root.
+func TestAttributeThroughBlocked(t *testing.T) {
+	registerFakeDNS()
+	checks := []diag.Check{
+		{ID: "servers", Title: "DNS servers", Checker: returns(diag.Resultf(diag.Fail, "no DNS server answers"))},
+		{ID: "names", Title: "Names", Kind: "fake-dns", Checker: returns(diag.Resultf(diag.Pass, "x")), Needs: []string{"servers"}},
+		{ID: "clock", Title: "Clock", Checker: returns(diag.Resultf(diag.Error, "cannot resolve pool.ntp.org").WithUpstream(diag.NeedName("pool.ntp.org")))},
+	}
+	res := (&diag.Runner{}).Run(context.Background(), diag.NewLocal(), checks)
+	if r := res[2]; r.BlockedBy != "servers" {
+		t.Errorf("clock: %s blocked by %q, want blocked by servers (the root of the blocked names check)", r.Status, r.BlockedBy)
+	}
+}
+
+// registerFakeDNS registers a kind that examines the name in its observed
+// values, as the dns kind does.
+var registerFakeDNS = sync.OnceFunc(func() {
+	diag.Register(diag.Kind{Name: "fake-dns", New: func() diag.Checker { return returns(diag.Result{}) },
+		Examines: func(r diag.Result) []diag.Prerequisite {
+			name, _ := r.Observed["name"].(string)
+			return []diag.Prerequisite{{What: diag.PrereqName, Subject: name}}
+		}})
+})
