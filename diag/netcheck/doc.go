@@ -39,8 +39,9 @@
 //   - interface, gateway and proxy read the local machine through its
 //     capabilities (diag.InterfaceLister, the gateway fact,
 //     diag.ProxyReporter). Over SSH, interface runs ip(8) on a Linux host
-//     and is skipped elsewhere, and proxy is skipped: proxy settings live
-//     in each user's session. gateway pings the router and, where pings
+//     and is skipped elsewhere; proxy reads the login session's
+//     environment and /etc/environment of the remote user, and http
+//     checks take the proxies found there. gateway pings the router and, where pings
 //     go unanswered, tries TCP ports 53, 80 and 443, since a refused
 //     connection proves the router is there as well as an accepted one.
 //   - ping uses the target's diag.Pinger when it has one and falls back to

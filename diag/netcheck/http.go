@@ -284,10 +284,8 @@ func httpClient(t diag.Target, pool *x509.CertPool, proxy func(*http.Request) (*
 
 var errTooManyRedirects = errors.New("too many redirects")
 
-// proxyFor decides how the check reaches the URL. The environment read is
-// triage's own, which is the target's only when the target is this machine:
-// a remote host's proxy settings are not known here, so there the check
-// connects directly unless proxy: is given.
+// proxyFor decides how the check reaches the URL: proxy: when given, else
+// the proxy a program on the target would take (environmentProxy).
 func (c *HTTP) proxyFor(ctx context.Context, t diag.Target) func(*http.Request) (*url.URL, error) {
 	switch {
 	case isNoProxy(c.Proxy):
@@ -305,7 +303,9 @@ func (c *HTTP) proxyFor(ctx context.Context, t diag.Target) func(*http.Request) 
 // environmentProxy is the proxy a program on the target would take, as far
 // as triage can know it: on this machine, HTTPS_PROXY, HTTP_PROXY and
 // NO_PROXY when any is set, else the proxies of the system's settings
-// (Windows, macOS) that name a proxy directly; see systemProxy.
+// (Windows, macOS) that name a proxy directly (see systemProxy); on a
+// remote target, its own session environment and /etc/environment, as it
+// reports them (targetProxy).
 func environmentProxy(ctx context.Context, t diag.Target) func(*http.Request) (*url.URL, error) {
 	if _, local := t.(*diag.Local); !local {
 		return targetProxy(ctx, t)

@@ -43,11 +43,12 @@ const defaultNTPServer = "pool.ntp.org"
 
 // Time checks the clock against a reference.
 //
-// The offset measured is that of the clock of the machine triage runs on:
-// the query goes out through the target's network, but the timestamps it
-// is compared with are taken here. For the local target that is the
-// target's clock. A remote target will have to report its own time for
-// its clock to be judged; until then the result says whose clock it is.
+// On this machine, the offset measured is that of its own clock. For a
+// remote target the reference is asked from here first (the timestamps
+// are then this machine's, and the result says so); when this machine
+// cannot ask it, the target is: the reference's Date header through it,
+// or its own time service (chrony, timedatectl), and the result says
+// which was used.
 type Time struct {
 	Server     string        `yaml:"server" doc:"an NTP server, as host or host:port (port 123 by default); the default when url is not given is pool.ntp.org"`
 	URL        string        `yaml:"url" doc:"compare with the Date header of this http:// or https:// URL instead, where NTP is blocked (precise to about a second)"`
