@@ -67,6 +67,10 @@ type Host struct {
 	// the first is the one to look at first. Empty on a healthy host.
 	Diagnosis []Cause  `json:"diagnosis,omitempty"`
 	Results   []Result `json:"results"`
+	// Episodes and Timeline are a watch's (episodes.go): each check's bad
+	// stretches, and the rounds drawn to a fixed width.
+	Episodes []Episode `json:"episodes,omitempty"`
+	Timeline *Timeline `json:"timeline,omitempty"`
 }
 
 // Result is one check's verdict, as reported.
