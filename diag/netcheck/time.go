@@ -51,7 +51,7 @@ const defaultNTPServer = "pool.ntp.org"
 // which was used.
 type Time struct {
 	Server     string        `yaml:"server" doc:"an NTP server, as host or host:port (port 123 by default); the default when url is not given is pool.ntp.org"`
-	URL        string        `yaml:"url" doc:"compare with the Date header of this http:// or https:// URL instead, where NTP is blocked (precise to about a second)"`
+	URL        string        `yaml:"url" doc:"compare with the Date header of this http:// or https:// URL (precise to about a second): alone, instead of NTP, where NTP is blocked; with server, as the fallback when the NTP server cannot be asked (NTP blocked, or a remote target whose UDP cannot travel through SSH)"`
 	WarnOffset diag.Duration `yaml:"warn_offset" doc:"warn when the clock is off by more than this (default 1s)"`
 	FailOffset diag.Duration `yaml:"fail_offset" doc:"fail when the clock is off by more than this (default 30s, past which one-time codes and single sign-on start to fail)"`
 	Timeout    diag.Duration `yaml:"timeout" doc:"how long the query may take (default 5s)"`
@@ -59,9 +59,6 @@ type Time struct {
 
 func (c *Time) Validate() error {
 	var errs []error
-	if c.Server != "" && c.URL != "" {
-		errs = append(errs, diag.FieldErrorf("url", "give either server (NTP) or url (HTTP Date), not both"))
-	}
 	if c.Server != "" {
 		if _, _, err := splitServer(c.Server, 123); err != nil {
 			errs = append(errs, diag.FieldErrorf("server", "%v", err))
@@ -102,14 +99,30 @@ func (c *Time) Run(parent context.Context, t diag.Target) diag.Result {
 	// NTP's UDP cannot always travel through the target. When this machine
 	// cannot ask the reference, the target is asked instead (see
 	// fromTarget): the report is about the target.
-	if c.URL == "" {
+	if c.URL == "" || c.Server != "" {
 		if _, err := c.serverAddr(); err != nil {
 			return diag.Resultf(diag.Error, "%v", err).WithHint("fix server in the playbook")
 		}
 	}
 	clock, remote := t.(diag.Clock)
 	if !remote {
-		r, rd, err := c.readReference(ctx, t)
+		// With a fallback URL, NTP gets half the time.
+		nctx, ncancel := ctx, context.CancelFunc(func() {})
+		if c.fallbackURL() {
+			nctx, ncancel = context.WithTimeout(ctx, timeout/2)
+		}
+		r, rd, err := c.readReference(nctx, t)
+		ncancel()
+		if err != nil && c.fallbackURL() && parent.Err() == nil {
+			why := c.localWhy(err)
+			fr := diag.Result{}.With("url", redactedURL(c.URL)).With("method", "http")
+			frd, ferr := httpDateReading(ctx, t, c.URL)
+			if ferr == nil {
+				fr = c.judge(fr, frd)
+				fr.Message += "; from the web server's Date header, since " + why
+				return fr
+			}
+		}
 		if err != nil {
 			if parent.Err() != nil {
 				return cancelled(parent)
@@ -150,9 +163,14 @@ func (c *Time) Run(parent context.Context, t diag.Target) diag.Result {
 	return c.judge(r, rd)
 }
 
-// readReference asks the check's reference for the time through t.
+// fallbackURL reports whether the check asks NTP first and has a web
+// server's Date header to fall back on.
+func (c *Time) fallbackURL() bool { return c.Server != "" && c.URL != "" }
+
+// readReference asks the check's reference for the time through t: the
+// NTP server, or the URL when it is the only reference.
 func (c *Time) readReference(ctx context.Context, t diag.Target) (diag.Result, clockReading, error) {
-	if c.URL != "" {
+	if c.URL != "" && c.Server == "" {
 		r := diag.Result{}.With("url", redactedURL(c.URL)).With("method", "http")
 		rd, err := httpDateReading(ctx, t, c.URL)
 		return r, rd, err

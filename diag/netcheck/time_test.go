@@ -181,6 +181,16 @@ func TestTimeHTTPDate(t *testing.T) {
 
 	r = run(t, timeCheck(t, func(c *Time) { c.URL = noDate.URL }), local)
 	expect(t, r, diag.Error, "no Date header in the response")
+
+	// With server and url, the URL is the fallback for an NTP server that
+	// does not answer (NTP blocked), not an error in the playbook.
+	r = run(t, timeCheck(t, func(c *Time) {
+		c.Server, c.URL, c.Timeout = silentUDP(t), skewed(-2*time.Minute), dur(time.Second)
+	}), local)
+	expect(t, r, diag.Fail, "ahead of", "from the web server's Date header, since")
+	if r.Observed["method"] != "http" {
+		t.Errorf("observed %v", r.Observed)
+	}
 }
 
 func TestNTPTimestamps(t *testing.T) {
@@ -204,7 +214,6 @@ func TestTimeValidate(t *testing.T) {
 		edit  func(*Time)
 		field string
 	}{
-		{"server and url", func(c *Time) { c.Server, c.URL = "pool.ntp.org", "https://example.com/" }, "url"},
 		{"bad server port", func(c *Time) { c.Server = "pool.ntp.org:0" }, "server"},
 		{"server URL", func(c *Time) { c.Server = "ntp://pool.ntp.org" }, "server"},
 		{"bad url", func(c *Time) { c.URL = "example.com" }, "url"},
