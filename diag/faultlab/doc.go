@@ -6,7 +6,7 @@
 // tests only, like remote/sshtest: nothing in triage's binary imports it.
 //
 // The lab only ever uses addresses inside the namespaces it creates:
-// 192.0.2.0/24 (TEST-NET-1) between the user's machine and the router,
+// 198.18.0.0/24 (a test range, RFC 2544) between the user's machine and the router,
 // 203.0.113.0/24 (TEST-NET-3) between the router and the internet, and
 // loopback inside an "analyst" namespace that reaches the user's sshd
 // through a relay run by the test process. None of them is routed to the

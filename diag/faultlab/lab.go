@@ -15,22 +15,25 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// The lab's addresses. 192.0.2.0/24 and 203.0.113.0/24 are documentation
-// networks (RFC 5737), and here they exist only inside the lab.
+// The lab's addresses. 198.18.0.0/24 (RFC 2544's range for test networks)
+// and 203.0.113.0/24 (documentation, RFC 5737) exist only inside the lab;
+// neither is the network of a machine this runs on (CI's own interface may
+// well sit on TEST-NET-1, 192.0.2.0/24).
 const (
-	UserAddr       = "192.0.2.10"   // the user's machine, on eth0
-	RouterAddr     = "192.0.2.1"    // the router, the user's gateway and DNS server
+	UserAddr       = "198.18.0.10"  // the user's machine, on eth0
+	RouterAddr     = "198.18.0.1"   // the router, the user's gateway and DNS server
 	RouterInetAddr = "203.0.113.1"  // the router's side of the internet
 	WebAddr        = "203.0.113.10" // example.com, connectivitycheck.gstatic.com, pool.ntp.org
 	IntranetAddr   = "203.0.113.30" // intranet.example.org
 	// DeadProxyURL points at an address on the user's network where
 	// nothing listens.
-	DeadProxyURL = "http://192.0.2.3:3128"
+	DeadProxyURL = "http://198.18.0.3:3128"
 	// UserIface is the user's network interface; RouterUserIface and
 	// RouterInetIface are the router's, towards the user and the internet
 	// (for nftables rules).
@@ -73,10 +76,13 @@ type Lab struct {
 	// to it are relayed to sshd in the user namespace.
 	RelayAddr string
 
-	t            testing.TB
-	mu           sync.Mutex
-	dns          *dnsServer
-	ntp          *sntpServer
+	t   testing.TB
+	mu  sync.Mutex
+	dns *dnsServer
+	ntp *sntpServer
+	// clockOffset is how far the lab's internet runs ahead of the
+	// machine's clock (SetClockOffset), for NTP and HTTP Date alike.
+	clockOffset  atomic.Int64
 	web          *webServer
 	relay        *relay
 	ssh          *sshSetup
@@ -331,7 +337,7 @@ func (l *Lab) build() error {
 	}
 
 	var err error
-	if l.CAFile, l.web, err = startWeb(l.Inet, l.Dir); err != nil {
+	if l.CAFile, l.web, err = startWeb(l.Inet, l.Dir, func() time.Time { return time.Now().Add(time.Duration(l.clockOffset.Load())) }); err != nil {
 		return err
 	}
 	l.closers = append(l.closers, l.web.close)
@@ -392,6 +398,7 @@ func (l *Lab) Reset() error {
 	errs = append(errs, runIn(l.Router, "", "nft", "flush", "ruleset"))
 	l.dns.set(DNSBehaviour{})
 	l.ntp.setOffset(0)
+	l.clockOffset.Store(0)
 	errs = append(errs, l.writeEtc("hosts", l.hostsDefault))
 	errs = append(errs, l.writeEtc("environment", ""))
 	l.mu.Lock()
@@ -415,8 +422,13 @@ func (l *Lab) Nft(ruleset string) error {
 // SetDNS switches the router's DNS server's behaviour.
 func (l *Lab) SetDNS(b DNSBehaviour) { l.dns.set(b) }
 
-// SetClockOffset makes the SNTP server's clock run d ahead (or behind).
-func (l *Lab) SetClockOffset(d time.Duration) { l.ntp.setOffset(d) }
+// SetClockOffset makes the internet's clock, its SNTP server's and its web
+// servers' Date header, run d ahead (or behind): from the user's machine,
+// its own clock is then d behind.
+func (l *Lab) SetClockOffset(d time.Duration) {
+	l.ntp.setOffset(d)
+	l.clockOffset.Store(int64(d))
+}
 
 // AddHosts appends lines to the user's /etc/hosts.
 func (l *Lab) AddHosts(lines string) error {

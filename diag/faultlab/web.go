@@ -35,8 +35,10 @@ type webServer struct {
 }
 
 // startWeb makes a test CA and a certificate for WebNames, writes the CA
-// to dir/ca.pem and starts the servers in ns.
-func startWeb(ns, dir string) (string, *webServer, error) {
+// to dir/ca.pem and starts the servers in ns. now is the servers' clock,
+// for their Date header: "the clock is off" is the lab's internet telling
+// another time than the user's machine, over NTP and HTTP alike.
+func startWeb(ns, dir string, now func() time.Time) (string, *webServer, error) {
 	caFile := filepath.Join(dir, "ca.pem")
 	cert, caPEM, err := makeCerts()
 	if err != nil {
@@ -46,6 +48,7 @@ func startWeb(ns, dir string) (string, *webServer, error) {
 		return "", nil, err
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", now().UTC().Format(http.TimeFormat))
 		if r.URL.Path == "/generate_204" {
 			w.WriteHeader(http.StatusNoContent)
 			return
