@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -46,7 +47,7 @@ const resolvConfPath = "/etc/resolv.conf"
 type DNS struct {
 	Name       string        `yaml:"name" required:"true" doc:"the name to look up; for type PTR, an IP address (or its in-addr.arpa name)"`
 	Type       string        `yaml:"type" doc:"the record type: A, AAAA, CNAME, MX, TXT, NS, SRV or PTR (default A)"`
-	Server     string        `yaml:"server" doc:"a DNS server to ask directly, as host or host:port (port 53 by default); by default the target's own resolver is used, and an answer from its hosts file is reported with the line it came from"`
+	Server     string        `yaml:"server" doc:"a DNS server to ask directly, as host or host:port (port 53 by default); by default the target's own resolver is used, and an answer from its hosts file is reported with the line it came from, and compared with what its DNS servers say (a warning when they give other addresses: the entry may be stale)"`
 	Expect     []string      `yaml:"expect" doc:"values the answers must include, written as reported: 192.0.2.1, mail.example.com, \"10 mail.example.com\"..."`
 	ExpectMode string        `yaml:"expect_mode" doc:"how expect is compared: contains (every expected value is among the answers, the default), equals (the answers are exactly the expected ones) or any (at least one expected value is among the answers)"`
 	MaxLatency diag.Duration `yaml:"max_latency" doc:"warn when the answer takes longer than this"`
@@ -219,8 +220,12 @@ func (c *DNS) runSystem(ctx, parent context.Context, t diag.Target, sr diag.Syst
 	}
 	if h := <-hostsDone; h.ok {
 		source := fmt.Sprintf("%s line %d", hostsFilePath, h.answer.line)
-		return c.judge(withObserved(diag.Result{}, base.With("source", source)), name, qtype,
+		r := c.judge(withObserved(diag.Result{}, base.With("source", source)), name, qtype,
 			lookup{server: "system", source: source, answers: []string{h.answer.addr}, rcode: "NOERROR", ttl: -1, rtt: h.rtt, evidence: []string{h.answer.evidence}})
+		if r.Status == diag.Pass && len(c.Expect) == 0 && len(nameservers) > 0 && hostsEntryWorthComparing(name, h.answer.addr) {
+			r = c.compareWithDNS(ctx, t, r, name, qtype, code, source, h.answer, nameservers)
+		}
+		return r
 	}
 	lookupName := name
 	if qtype == "PTR" && isReverseName(name) {
@@ -279,6 +284,90 @@ func (c *DNS) runSystem(ctx, parent context.Context, t diag.Target, sr diag.Syst
 		r.Message = fmt.Sprintf("the system resolver could not look up %s: %v", name, err)
 		r.Hint = fmt.Sprintf("the lookup could not be made on %s; give server: to ask a DNS server directly", where(t))
 	}
+	return r
+}
+
+// hostsCompareBound is how long an answer from the hosts file waits for
+// the DNS servers it is compared with.
+const hostsCompareBound = time.Second
+
+// hostsEntryWorthComparing reports whether an address the hosts file gives
+// name should be compared with what DNS says: a name of a domain (with a
+// dot) that DNS may know too, not localhost or the machine's own names on
+// a loopback address, nor a name blocked by pointing it at 0.0.0.0. Those
+// are in the hosts file on purpose, and DNS has its own idea of them.
+func hostsEntryWorthComparing(name, addr string) bool {
+	n := strings.ToLower(strings.TrimSuffix(name, "."))
+	if !strings.Contains(n, ".") || n == "localhost" || strings.HasSuffix(n, ".localhost") ||
+		strings.HasPrefix(n, "localhost.") || strings.HasPrefix(n, "ip6-") {
+		return false
+	}
+	ip, err := netip.ParseAddr(addr)
+	return err == nil && !ip.IsLoopback() && !ip.IsUnspecified() && !ip.IsMulticast()
+}
+
+// compareWithDNS asks the configured DNS servers directly, within a short
+// bound, for a name the hosts file answered: an entry left behind by a
+// migration or a test keeps an old address while DNS has moved on, and
+// every program on the machine then connects to the wrong place. When DNS
+// gives other addresses, r (a pass) becomes a warning; when it agrees,
+// says the name does not exist (a name only in the hosts file is
+// deliberate) or does not answer, r stands, with a note in the evidence.
+func (c *DNS) compareWithDNS(ctx context.Context, t diag.Target, r diag.Result, name, qtype string, code uint16, source string, h hostsAnswer, servers []string) diag.Result {
+	bound := hostsCompareBound
+	if d, ok := ctx.Deadline(); ok {
+		bound = min(bound, time.Until(d)-50*time.Millisecond)
+	}
+	if bound < 100*time.Millisecond {
+		return r
+	}
+	if len(servers) > maxNameserversAsked {
+		servers = servers[:maxNameserversAsked]
+	}
+	qctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	answers := make([]*dnsAnswer, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		host, port, err := splitServer(s, 53)
+		if err != nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if a, err := exchange(qctx, t, net.JoinHostPort(host, strconv.Itoa(port)), name, code); err == nil {
+				answers[i] = a
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return r
+	}
+	// The first server in the configured order that answered is the one
+	// the system would have asked.
+	i := slices.IndexFunc(answers, func(a *dnsAnswer) bool { return a != nil })
+	if i < 0 {
+		r.Evidence = strings.TrimSpace(r.Evidence + fmt.Sprintf("\n;; compared with DNS: no answer from %s within %s", strings.Join(servers, ", "), roundDuration(bound)))
+		return r
+	}
+	server := servers[i]
+	l := fromMsg(answers[i], code)
+	agrees := slices.ContainsFunc(l.answers, func(a string) bool { return valueMatches(qtype, h.addr, a) })
+	switch {
+	case l.rcode != "NOERROR" || len(l.answers) == 0:
+		r.Evidence = strings.TrimSpace(r.Evidence + fmt.Sprintf("\n;; compared with DNS: %s has no %s record for %s (%s); the name is only in the hosts file", server, qtype, name, l.rcode))
+		return r
+	case agrees:
+		r.Evidence = strings.TrimSpace(r.Evidence + fmt.Sprintf("\n;; compared with DNS: %s agrees (%s)", server, listValues(l.answers, 5)))
+		return r
+	}
+	r = r.With("dns_server", server).With("dns_answers", l.answers)
+	r.Status = diag.Warn
+	r.Message = fmt.Sprintf("%s is %s from %s, but the DNS server %s says %s: the hosts entry may be stale", name, h.addr, source, server, listValues(l.answers, 5))
+	r.Hint = fmt.Sprintf("this machine reads %s before DNS, so every program on it goes to %s, not where DNS points: if the entry is a leftover (of a migration, a test, a VPN client), remove or correct line %d of %s; keep it only if pinning the address is deliberate", hostsFilePath, h.addr, h.line, hostsFilePath)
+	r.Evidence = strings.TrimSpace(r.Evidence + "\n;; compared with DNS:\n" + strings.Join(l.evidence, "\n"))
 	return r
 }
 

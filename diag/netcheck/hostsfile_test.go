@@ -2,7 +2,9 @@ package netcheck
 
 import (
 	"context"
+	"errors"
 	"io/fs"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -80,11 +82,31 @@ func TestLookupHostsFile(t *testing.T) {
 
 // hostsTarget is a target with its own /etc/nsswitch.conf and /etc/hosts
 // (absent when not in files), whose system resolver asks a test DNS
-// server and counts the lookups.
+// server and counts the lookups, and whose configured DNS servers are
+// servers (none when empty: never the machine's own).
 type hostsTarget struct {
 	resolvingTarget
 	files    map[string]string
 	resolved *atomic.Int32
+	servers  []string
+	dials    *atomic.Int32 // connections opened, to DNS servers among others
+	tcpOnly  bool          // no UDP, as over SSH
+}
+
+func newHostsTarget(dnsAddr string, files map[string]string, servers ...string) hostsTarget {
+	return hostsTarget{resolvingTarget: newResolvingTarget(dnsAddr), files: files, resolved: new(atomic.Int32), servers: servers, dials: new(atomic.Int32)}
+}
+
+func (t hostsTarget) Nameservers(context.Context) (diag.DNSConfig, error) {
+	return diag.DNSConfig{Servers: t.servers, Source: "the test"}, nil
+}
+
+func (t hostsTarget) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+	t.dials.Add(1)
+	if t.tcpOnly && strings.HasPrefix(network, "udp") {
+		return nil, errors.New("ssh: direct-tcpip channels carry TCP only")
+	}
+	return t.resolvingTarget.Dial(ctx, network, address)
 }
 
 func (t hostsTarget) ReadFile(ctx context.Context, path string, limit int64) ([]byte, bool, error) {
@@ -125,11 +147,11 @@ func TestDNSHostsFile(t *testing.T) {
 		resolverAsked bool
 		evidenceLines []string
 	}{
-		{name: "entry", nsswitch: ptr(filesFirst), hosts: "127.0.0.1 localhost\n192.0.2.99 www.test\n", lookup: "WWW.test",
-			status: diag.Pass, message: "WWW.test A is 192.0.2.99 (from /etc/hosts line 2)",
-			evidenceLines: []string{"/etc/hosts:2: 192.0.2.99 www.test", "/etc/nsswitch.conf: hosts: files dns"}},
-		{name: "no latency for a file", nsswitch: ptr(filesFirst), hosts: "192.0.2.99 www.test\n", lookup: "www.test", maxLatency: time.Nanosecond,
-			status: diag.Pass, message: "www.test A is 192.0.2.99 (from /etc/hosts line 1)"},
+		{name: "entry", nsswitch: ptr(filesFirst), hosts: "127.0.0.1 localhost\n192.0.2.99 intranet.test\n", lookup: "INTRANET.test",
+			status: diag.Pass, message: "INTRANET.test A is 192.0.2.99 (from /etc/hosts line 2)",
+			evidenceLines: []string{"/etc/hosts:2: 192.0.2.99 intranet.test", "/etc/nsswitch.conf: hosts: files dns"}},
+		{name: "no latency for a file", nsswitch: ptr(filesFirst), hosts: "192.0.2.99 intranet.test\n", lookup: "intranet.test", maxLatency: time.Nanosecond,
+			status: diag.Pass, message: "intranet.test A is 192.0.2.99 (from /etc/hosts line 1)"},
 		{name: "stale entry", nsswitch: ptr(filesFirst), hosts: "192.0.2.99 www.test\n", lookup: "www.test", expect: []string{"192.0.2.10"},
 			status: diag.Fail, message: "www.test A is 192.0.2.99, but", hint: "the address comes from /etc/hosts line 1, which this machine reads before DNS"},
 		{name: "not in the file", nsswitch: ptr(filesFirst), hosts: "127.0.0.1 localhost\n", lookup: "www.test",
@@ -148,7 +170,7 @@ func TestDNSHostsFile(t *testing.T) {
 			if tt.nsswitch != nil {
 				files[nsswitchPath] = *tt.nsswitch
 			}
-			target := hostsTarget{newResolvingTarget(server), files, new(atomic.Int32)}
+			target := newHostsTarget(server, files, server)
 			r := run(t, dnsCheck(t, "", tt.lookup, "A", func(c *DNS) { c.Expect, c.MaxLatency = tt.expect, dur(tt.maxLatency) }), target)
 			expect(t, r, tt.status, tt.message)
 			if !strings.Contains(r.Hint, tt.hint) {
@@ -203,4 +225,76 @@ func FuzzHostsFile(f *testing.F) {
 			t.Fatalf("line %q does not name %q", text, name)
 		}
 	})
+}
+
+// TestDNSHostsFileComparedWithDNS: an answer from the hosts file for a
+// name of a domain is compared with what the configured DNS servers say.
+// A stale entry (DNS gives other addresses) warns, naming the line; an
+// entry DNS agrees with, a name DNS does not have, and a server that does
+// not answer keep the pass; localhost-like names, names without a dot
+// and loopback or blocking addresses are not compared at all.
+func TestDNSHostsFileComparedWithDNS(t *testing.T) {
+	server, silent := startDNS(t), silentUDP(t)
+	const filesFirst = "hosts: files dns\n"
+	for _, tt := range []struct {
+		name     string
+		hosts    string
+		lookup   string
+		servers  []string
+		tcpOnly  bool
+		status   diag.Status
+		message  string
+		hint     string
+		evidence string
+		noDial   bool
+	}{
+		{name: "stale entry", hosts: "127.0.0.1 localhost\n::1 localhost\n192.0.2.99 www.test\n", lookup: "www.test", servers: []string{server},
+			status:  diag.Warn,
+			message: "www.test is 192.0.2.99 from /etc/hosts line 3, but the DNS server " + server + " says 192.0.2.10, 192.0.2.11: the hosts entry may be stale",
+			hint:    "remove or correct line 3 of /etc/hosts", evidence: "ANSWER SECTION"},
+		{name: "stale entry over SSH", hosts: "192.0.2.99 www.test\n", lookup: "www.test", servers: []string{server}, tcpOnly: true,
+			status: diag.Warn, message: "but the DNS server " + server + " says 192.0.2.10", evidence: "UDP is not available"},
+		{name: "first server dead", hosts: "192.0.2.99 www.test\n", lookup: "www.test", servers: []string{silent, server},
+			status: diag.Warn, message: "but the DNS server " + server + " says"},
+		{name: "DNS agrees", hosts: "192.0.2.11 www.test\n", lookup: "www.test", servers: []string{server},
+			status: diag.Pass, message: "www.test A is 192.0.2.11 (from /etc/hosts line 1)", evidence: "agrees"},
+		{name: "only in the hosts file", hosts: "192.0.2.99 intranet.test\n", lookup: "intranet.test", servers: []string{server},
+			status: diag.Pass, message: "intranet.test A is 192.0.2.99 (from /etc/hosts line 1)", evidence: "NXDOMAIN"},
+		{name: "DNS does not answer", hosts: "192.0.2.99 www.test\n", lookup: "www.test", servers: []string{silent},
+			status: diag.Pass, message: "www.test A is 192.0.2.99 (from /etc/hosts line 1)", evidence: "no answer"},
+		{name: "no dot", hosts: "192.0.2.99 www\n", lookup: "www", servers: []string{server},
+			status: diag.Pass, message: "www A is 192.0.2.99", noDial: true},
+		{name: "loopback", hosts: "127.0.1.1 www.test www\n", lookup: "www.test", servers: []string{server},
+			status: diag.Pass, message: "www.test A is 127.0.1.1", noDial: true},
+		{name: "blocked", hosts: "0.0.0.0 www.test\n", lookup: "www.test", servers: []string{server},
+			status: diag.Pass, message: "www.test A is 0.0.0.0", noDial: true},
+		{name: "localhost-like", hosts: "192.0.2.99 localhost.localdomain\n", lookup: "localhost.localdomain", servers: []string{server},
+			status: diag.Pass, noDial: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			target := newHostsTarget(server, map[string]string{nsswitchPath: filesFirst, hostsFilePath: tt.hosts}, tt.servers...)
+			target.tcpOnly = tt.tcpOnly
+			start := time.Now()
+			r := run(t, dnsCheck(t, "", tt.lookup, "A", nil), target)
+			expect(t, r, tt.status, tt.message)
+			if d := time.Since(start); d > 1800*time.Millisecond {
+				t.Errorf("the comparison took %s, over its 1s bound", d)
+			}
+			if !strings.Contains(r.Hint, tt.hint) {
+				t.Errorf("hint %q does not contain %q", r.Hint, tt.hint)
+			}
+			if !strings.Contains(r.Evidence, tt.evidence) {
+				t.Errorf("evidence %q does not contain %q", r.Evidence, tt.evidence)
+			}
+			if target.resolved.Load() > 0 {
+				t.Error("the system resolver was asked, though the hosts file answered")
+			}
+			if n := target.dials.Load(); tt.noDial && n > 0 {
+				t.Errorf("%d connections opened; the entry should not have been compared with DNS", n)
+			}
+			if r.Status == diag.Warn && r.Observed["dns_server"] != tt.servers[len(tt.servers)-1] {
+				t.Errorf("observed %v", r.Observed)
+			}
+		})
+	}
 }
