@@ -48,7 +48,7 @@ type HTTP struct {
 	Status          []string          `yaml:"status" doc:"the status codes that pass: codes (200), classes (2xx) or ranges (200-399) (default 200-399)"`
 	BodyContains    string            `yaml:"body_contains" doc:"text the response body must contain (the first 1MiB is read)"`
 	BodyMatches     string            `yaml:"body_matches" doc:"a regular expression (RE2) the response body must match (the first 1MiB is read)"`
-	MaxLatency      diag.Duration     `yaml:"max_latency" doc:"warn when the response headers take longer than this to arrive, redirects included"`
+	MaxLatency      diag.Duration     `yaml:"max_latency" doc:"warn when the response headers take longer than this to arrive, redirects included, counted from the start of connecting: the time the name lookups take is left out (the dns and nameservers checks judge it), reported apart as dns_ms and, when large, in the message (over SSH the target looks the name up as part of connecting, and that time counts)"`
 	FollowRedirects bool              `yaml:"follow_redirects" doc:"follow redirects and judge the final response (default true)"`
 	TLSMinDays      int               `yaml:"tls_min_days" doc:"warn when the certificate expires in fewer days than this (default 14; 0 turns the warning off)"`
 	TLSFailDays     int               `yaml:"tls_fail_days" doc:"fail when the certificate expires in fewer days than this (default 0: fail only once expired)"`
@@ -190,6 +190,13 @@ type hop struct {
 type stages struct {
 	mu sync.Mutex
 	at stage
+	// The time spent looking names up, over every request of the
+	// exchange (redirects, a proxy's name), overlapping lookups counted
+	// once; lookups is how many there were.
+	lookups    int
+	inLookup   int
+	lookupFrom time.Time
+	lookupTime time.Duration
 }
 
 type stage struct {
@@ -230,9 +237,15 @@ func (s *stages) set(f func(*stage)) {
 
 func (s *stages) trace() *httptrace.ClientTrace {
 	return &httptrace.ClientTrace{
-		GetConn:  func(string) { s.set(func(st *stage) { *st = stage{} }) },
-		DNSStart: func(httptrace.DNSStartInfo) { s.set(func(st *stage) { st.dnsStarted = true }) },
-		DNSDone:  func(httptrace.DNSDoneInfo) { s.set(func(st *stage) { st.dnsDone = true }) },
+		GetConn: func(string) { s.set(func(st *stage) { *st = stage{} }) },
+		DNSStart: func(httptrace.DNSStartInfo) {
+			s.set(func(st *stage) { st.dnsStarted = true })
+			s.lookupStarted()
+		},
+		DNSDone: func(httptrace.DNSDoneInfo) {
+			s.set(func(st *stage) { st.dnsDone = true })
+			s.lookupDone()
+		},
 		ConnectDone: func(_, _ string, err error) {
 			s.set(func(st *stage) { st.connected = st.connected || err == nil })
 		},
@@ -244,6 +257,38 @@ func (s *stages) trace() *httptrace.ClientTrace {
 		WroteRequest:         func(httptrace.WroteRequestInfo) { s.set(func(st *stage) { st.wrote = true }) },
 		GotFirstResponseByte: func() { s.set(func(st *stage) { st.header = true }) },
 	}
+}
+
+func (s *stages) lookupStarted() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lookups++
+	if s.inLookup++; s.inLookup == 1 {
+		s.lookupFrom = time.Now()
+	}
+}
+
+func (s *stages) lookupDone() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inLookup == 0 {
+		return
+	}
+	if s.inLookup--; s.inLookup == 0 {
+		s.lookupTime += time.Since(s.lookupFrom)
+	}
+}
+
+// nameLookups returns how long the names took to look up, and whether
+// any lookup was seen at all.
+func (s *stages) nameLookups() (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.lookupTime
+	if s.inLookup > 0 {
+		d += time.Since(s.lookupFrom)
+	}
+	return d, s.lookups > 0
 }
 
 func (s *stages) snapshot() stage {
@@ -283,6 +328,10 @@ func httpClient(t diag.Target, pool *x509.CertPool, proxy func(*http.Request) (*
 }
 
 var errTooManyRedirects = errors.New("too many redirects")
+
+// slowNameLookup is how long a name lookup must take for the message to
+// mention it beside the response time, which does not include it.
+const slowNameLookup = 500 * time.Millisecond
 
 // proxyFor decides how the check reaches the URL: proxy: when given, else
 // the proxy a program on the target would take (environmentProxy).
@@ -378,7 +427,12 @@ func (c *HTTP) Run(parent context.Context, t diag.Target) diag.Result {
 
 	start := time.Now()
 	resp, err := client.Do(req)
-	latency := time.Since(start)
+	total := time.Since(start)
+	// max_latency judges the server and the path to it, from the start
+	// of connecting: the name lookups are the DNS servers' time, which
+	// the dns checks judge.
+	lookupTime, looked := st.nameLookups()
+	latency := max(total-lookupTime, 0)
 	ev := &evidence{}
 	ev.request(method, shown, c.Headers)
 	ev.hops(hops)
@@ -400,6 +454,9 @@ func (c *HTTP) Run(parent context.Context, t diag.Target) diag.Result {
 		With("latency_ms", diag.Milliseconds(latency)).
 		With("http_version", resp.Proto).
 		With("redirects", len(hops))
+	if looked {
+		r = r.With("dns_ms", diag.Milliseconds(lookupTime))
+	}
 	if final := resp.Request.URL.Redacted(); final != shown {
 		r = r.With("final_url", final)
 	}
@@ -486,14 +543,18 @@ func (c *HTTP) Run(parent context.Context, t diag.Target) diag.Result {
 	}
 
 	r.Status = diag.Pass
-	r.Message = fmt.Sprintf("%s %s answered %s in %s", method, target, resp.Status, roundDuration(latency))
+	took := roundDuration(latency).String()
+	if lookupTime >= slowNameLookup || (lookupTime > 0 && c.MaxLatency > 0 && total > c.MaxLatency.D()) {
+		took += fmt.Sprintf(" (after a %s name lookup)", roundDuration(lookupTime))
+	}
+	r.Message = fmt.Sprintf("%s %s answered %s in %s", method, target, resp.Status, took)
 	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
 		r.Message += fmt.Sprintf("; certificate valid for %s more", plural(daysLeft(soonestExpiry(resp.TLS.PeerCertificates).NotAfter, now), "day"))
 		r = judgeExpiry(r, resp.TLS.PeerCertificates, c.TLSMinDays, c.TLSFailDays, now)
 	}
 	if r.Status == diag.Pass && c.MaxLatency > 0 && latency > c.MaxLatency.D() {
 		r.Status = diag.Warn
-		r.Message = fmt.Sprintf("%s %s answered %s in %s, slower than max_latency (%s)", method, target, resp.Status, roundDuration(latency), c.MaxLatency.D())
+		r.Message = fmt.Sprintf("%s %s answered %s in %s, slower than max_latency (%s)", method, target, resp.Status, took, c.MaxLatency.D())
 		r.Hint = "the server or the network path is slow: compare with a tcp check's latency to tell the network from the application"
 	}
 	r.Evidence = ev.String()

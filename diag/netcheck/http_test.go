@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/triage-dev/triage/diag"
 )
@@ -408,5 +411,90 @@ func TestHTTPCaptivePortal(t *testing.T) {
 				t.Errorf("a wrong answer does not point at a login page: %q", r.Hint)
 			}
 		})
+	}
+}
+
+// slowLoopbackDNS serves, over UDP on loopback, names that all point at 127.0.0.1
+// (A records; AAAA questions get no records), each answer after delay.
+func slowLoopbackDNS(t *testing.T, delay time.Duration) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		time.Sleep(delay)
+		m := new(dns.Msg)
+		m.SetReply(q)
+		m.RecursionAvailable = true
+		if q.Question[0].Qtype == dns.TypeA {
+			rr, _ := dns.NewRR(q.Question[0].Name + " 60 IN A 127.0.0.1")
+			m.Answer = append(m.Answer, rr)
+		}
+		w.WriteMsg(m)
+	})}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go srv.ActivateAndServe()
+	<-started
+	t.Cleanup(func() { srv.Shutdown() })
+	return pc.LocalAddr().String()
+}
+
+// TestHTTPLatencyLeavesOutNameLookup: max_latency judges the web server
+// and the path to it, from the start of connecting; a slow DNS server is
+// the dns checks' finding, reported apart (dns_ms, and in the message when
+// large), not the website's.
+func TestHTTPLatencyLeavesOutNameLookup(t *testing.T) {
+	const delay = 600 * time.Millisecond
+	target := newResolvingTarget(slowLoopbackDNS(t, delay))
+	mux := webMux()
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(400 * time.Millisecond)
+		io.WriteString(w, "late")
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	at := func(name, path string) string { return fmt.Sprintf("http://%s:%d%s", name, port, path) }
+	mux.HandleFunc("/elsewhere", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, at("other.test.", "/ok"), http.StatusFound)
+	})
+	check := func(url string) *HTTP {
+		return httpCheck(t, url, func(c *HTTP) { c.Proxy, c.MaxLatency = "none", dur(300*time.Millisecond) })
+	}
+	lookup := func(r diag.Result, atLeast time.Duration) {
+		t.Helper()
+		ms, _ := r.Observed["dns_ms"].(float64)
+		latency, _ := r.Observed["latency_ms"].(float64)
+		if ms < float64(atLeast.Milliseconds()) {
+			t.Errorf("dns_ms %v, want at least %v", r.Observed["dns_ms"], atLeast)
+		}
+		if latency >= float64(delay.Milliseconds()) {
+			t.Errorf("latency_ms %v includes the name lookup", latency)
+		}
+	}
+
+	r := run(t, check(at("www.test.", "/ok")), target)
+	expect(t, r, diag.Pass, "answered 200 OK in ", "(after a 60", "ms name lookup)")
+	lookup(r, delay)
+
+	// Redirects included: two names, two lookups, both left out.
+	r = run(t, check(at("www.test.", "/elsewhere")), target)
+	expect(t, r, diag.Pass, "after 1 redirect", "(after a 1.2s name lookup)")
+	lookup(r, 2*delay)
+
+	// A slow server is still slow.
+	r = run(t, check(at("www.test.", "/slow")), target)
+	expect(t, r, diag.Warn, "slower than max_latency (300ms)", "name lookup)")
+	if latency, _ := r.Observed["latency_ms"].(float64); latency < 400 || latency >= 1000 {
+		t.Errorf("latency_ms %v, want the server's 400ms without the lookup", latency)
+	}
+
+	// A quick lookup is not mentioned.
+	r = run(t, check(at("127.0.0.1", "/ok")), target)
+	expect(t, r, diag.Pass)
+	if strings.Contains(r.Message, "name lookup") || r.Observed["dns_ms"] != nil {
+		t.Errorf("no name was looked up, yet: %q, %v", r.Message, r.Observed)
 	}
 }
