@@ -265,11 +265,18 @@ func groupEpisodes(eps []Episode) []*episodeGroup {
 	return out
 }
 
-// onlyDuring reports whether every episode of a overlaps an episode of b
-// (as markCoincidences found).
-func onlyDuring(a, b *episodeGroup) bool {
+// onlyDuring reports whether every episode of a fell within an episode
+// of b, give or take one interval at either end: a's trouble came only
+// while b's was there.
+func onlyDuring(a, b *episodeGroup, slack time.Duration) bool {
 	for _, ea := range a.eps {
 		if !slices.Contains(ea.During, b.check) {
+			return false
+		}
+		// b's episodes are in time order: the one to look at is the last
+		// that started by the time ea did.
+		k := sort.Search(len(b.eps), func(i int) bool { return b.eps[i].Start.After(ea.Start.Add(slack)) }) - 1
+		if k < 0 || ea.End.After(b.eps[k].End.Add(slack)) {
 			return false
 		}
 	}
@@ -286,7 +293,7 @@ func EpisodeCauses(eps []Episode, every time.Duration, hints map[string]string) 
 	explainedBy := map[*episodeGroup]*episodeGroup{}
 	for i, a := range groups {
 		for _, b := range groups[:i] {
-			if explainedBy[b] == nil && onlyDuring(a, b) {
+			if explainedBy[b] == nil && onlyDuring(a, b, every) {
 				explainedBy[a] = b
 				break
 			}
@@ -349,7 +356,7 @@ func EpisodeSentence(eps []Episode) string {
 		fmt.Fprintf(&b, " in %d episodes, the longest %s", len(eps), spanPhrase(longest, day))
 	}
 	if worst != nil {
-		fmt.Fprintf(&b, "; worst %s", valuePhrase(eps[0].Value, *worst))
+		fmt.Fprintf(&b, "; worst %s", ValuePhrase(eps[0].Value, *worst))
 	}
 	if ongoing {
 		b.WriteString("; still so at the end of the watch")
@@ -398,8 +405,8 @@ func sameDay(eps []Episode) bool {
 	return true
 }
 
-// valuePhrase writes a followed value with its unit: "40% loss", "312 ms".
-func valuePhrase(key string, v float64) string {
+// ValuePhrase writes a followed value with its unit: "40% loss", "312 ms".
+func ValuePhrase(key string, v float64) string {
 	num := strconv.FormatFloat(v, 'f', -1, 64)
 	if v >= 10 || v <= -10 {
 		num = strconv.FormatFloat(v, 'f', 0, 64)
@@ -565,7 +572,7 @@ func (j *Journal) lastHost() Host {
 		if r.Message == "" {
 			r.Message = string(res.Status) + " (the journal keeps messages of problems only)"
 			if res.Value != nil {
-				r.Message = fmt.Sprintf("%s, %s (from the journal)", res.Status, valuePhrase(c.Value, *res.Value))
+				r.Message = fmt.Sprintf("%s, %s (from the journal)", res.Status, ValuePhrase(c.Value, *res.Value))
 			}
 		}
 		h.Results = append(h.Results, r)

@@ -48,6 +48,8 @@ type htmlPage struct {
 	// groups.
 	Causes []htmlCause
 	Hidden string
+	// Timeline is a watch's timeline, drawn by timeline.go.
+	Timeline template.HTML
 }
 
 // htmlCause is one line of the diagnosis box.
@@ -111,7 +113,7 @@ var htmlTmpl = sync.OnceValue(func() *template.Template {
 <meta name="referrer" content="no-referrer">
 <meta name="generator" content="{{.Generator}}">
 <title>{{.Title}}</title>
-<style>` + htmlCSS + `</style>
+<style>` + htmlCSS + `{{if .Timeline}}` + timelineCSS + `{{end}}</style>
 </head>
 <body>
 <input type="checkbox" id="problems-only" class="filter-toggle">
@@ -137,6 +139,8 @@ var htmlTmpl = sync.OnceValue(func() *template.Template {
 </ol>
 </section>
 {{- end}}
+{{- with .Timeline}}
+{{.}}{{end}}
 {{- if .AllOK}}
 <p class="all-ok">No problems: every check passed or was skipped.</p>
 {{- end}}
@@ -275,6 +279,7 @@ func renderHTML(w io.Writer, r *Report, opts Options) error {
 func htmlPageOf(r *Report, opts Options) htmlPage {
 	p := htmlPage{Status: r.Summary.Status, AllOK: true}
 	p.Causes = htmlCausesOf(r)
+	p.Timeline = htmlTimelineOf(r)
 	p.Generator = r.Tool.Name + " " + r.Tool.Version
 	p.Title = "triage report: " + string(r.Summary.Status)
 	if len(r.Hosts) == 1 {

@@ -424,7 +424,11 @@ func (w *JournalWriter) foldRound(t time.Time, results []RoundResult) error {
 			rec.Max[i] = r.Value
 		}
 	}
-	data, err := json.Marshal(rec)
+	out := *rec
+	if allNil(out.Min) && allNil(out.Max) {
+		out.Min, out.Max = nil, nil
+	}
+	data, err := json.Marshal(out)
 	if err != nil {
 		return err
 	}
@@ -580,4 +584,13 @@ func number(v any) (float64, bool) {
 		return 0, false
 	}
 	return f, true
+}
+
+func allNil(vs []*float64) bool {
+	for _, v := range vs {
+		if v != nil {
+			return false
+		}
+	}
+	return true
 }
