@@ -55,13 +55,18 @@ func newReportRenderCmd(io *streams) *cobra.Command {
 	opts := &reportOptions{io: io}
 	cmd := &cobra.Command{
 		Use:   "render FILE",
-		Short: "Render a saved JSON report in another format",
+		Short: "Render a saved JSON report, or a watch's journal, in another format",
 		Long: `Render a saved JSON report in another format: to stdout with -o, to
 files with --report (format from the extension). With only --report,
-nothing is printed. Exit code 0 once written, whatever the report says.`,
+nothing is printed. Exit code 0 once written, whatever the report says.
+
+FILE may also be the journal of 'triage watch': it renders as the watch's
+report, with its episodes (and a timeline per check in HTML), even when
+the watch was killed; a last line cut short is skipped with a note.`,
 		Example: `  triage report render INC-1234.json -o html > INC-1234.html
   triage report render INC-1234.json --report INC-1234.md --report INC-1234.xml
-  triage report render INC-1234.json --anonymize -o markdown`,
+  triage report render INC-1234.json --anonymize -o markdown
+  triage report render triage-watch-laptop-20250304-1400.jsonl -o html > watch.html`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Files = args
@@ -169,7 +174,8 @@ func reportRender(opts *reportOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, err := readReportFile(opts.io.In, opts.Files[0])
+	// A watch's journal renders as the watch's report (watch.go).
+	rep, err := readReportOrJournal(opts.io, opts.Files[0])
 	if err != nil {
 		return err
 	}
