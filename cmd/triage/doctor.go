@@ -38,6 +38,8 @@ type doctorOptions struct {
 	Ticket   string
 	// Verbose lists the checks for other platforms too.
 	Verbose bool
+	// Watch, when set, checks again and again for that long (watch.go).
+	Watch time.Duration
 
 	// Test hooks. Now is the clock; Target the machine; Getenv reads the
 	// environment; SystemPlaybook replaces the system-wide doctor.yaml
@@ -83,6 +85,7 @@ be checked or the report could not be saved.`,
 	f.StringVar(&opts.Out, "out", "", "save the reports in `DIR` (default: the Desktop, or the home folder)")
 	f.StringVar(&opts.Ticket, "ticket", "", "stamp the report with a ticket `ID`")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "also list the checks for other kinds of computer")
+	f.DurationVar(&opts.Watch, "watch", 0, "check again every 15s for this long (such as 15m), for a problem that comes and goes: leave it running until the problem happens, then press Ctrl-C")
 	return cmd
 }
 
@@ -160,6 +163,9 @@ func doctorRun(ctx context.Context, opts *doctorOptions) error {
 		target = diag.NewLocal()
 	}
 
+	if opts.Watch != 0 {
+		return doctorWatch(ctx, opts, pb, from, redactor, target, now)
+	}
 	started := now()
 	rep := newReport([]*playbooks.Playbook{pb}, started, opts.Ticket)
 	host := doctorCheck(ctx, opts.io, target, pb, now)

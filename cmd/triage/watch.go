@@ -638,3 +638,72 @@ func readReportOrJournal(io *streams, path string) (*reports.Report, error) {
 	}
 	return j.WatchReport(nil), nil
 }
+
+// doctorWatchEvery is how often doctor --watch checks: selfcheck's network
+// checks give up within a few seconds.
+const doctorWatchEvery = 15 * time.Second
+
+// doctorWatch is doctor --watch: the selfcheck in rounds, the journal
+// beside the reports, and at the end doctor's own checklist of the
+// watch's report, led by what came and went.
+func doctorWatch(ctx context.Context, opts *doctorOptions, pb *playbooks.Playbook, from string, redactor *reports.Redactor, target diag.Target, now func() time.Time) error {
+	if opts.Watch < doctorWatchEvery {
+		return usageErrorf("such as --watch 15m", "--watch must be at least %s, got %s", doctorWatchEvery, opts.Watch)
+	}
+	dirs := []string{opts.Out}
+	if opts.Out == "" {
+		dirs = defaultReportDirs(opts.Getenv)
+	} else if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return &exitCodeError{code: exitError, err: fmt.Errorf("cannot create the folder %s: %w", opts.Out, err)}
+	}
+	started := now()
+	hostname := ""
+	if f, err := target.Facts(ctx); err == nil {
+		hostname = f.Hostname
+	}
+	var journal *reports.JournalWriter
+	var err error
+	for _, dir := range dirs {
+		path := watchJournalPath(dir, hostname, started.Local())
+		if journal, err = reports.CreateJournal(path, watchHeader([]*playbooks.Playbook{pb}, target.Name(), opts.Ticket, doctorWatchEvery, started)); err == nil {
+			break
+		}
+	}
+	if journal == nil {
+		return &exitCodeError{code: exitError, err: fmt.Errorf("cannot save the watch's journal: %w", err),
+			hint: "choose a folder you can write to with --out, such as --out " + doctorOutExample()}
+	}
+	if from != "" {
+		fmt.Fprintf(opts.io.Out, "Using the checks from %s (%s).\n", pb.Source, from)
+	}
+	fmt.Fprintf(opts.io.Out, "Watching this computer every %s for %s.\nLeave this running until the problem happens, then press Ctrl-C.\n(Notes are kept in %s.)\n\n",
+		doctorWatchEvery, opts.Watch, journal.Path())
+	w := &watcher{
+		io: opts.io, every: doctorWatchEvery, dur: opts.Watch, now: now, redactor: redactor,
+		hr:  &hostRunner{checkParallel: 64, checkTimeout: doctorCheckTimeout, now: now},
+		job: hostJob{Playbooks: []*playbooks.Playbook{pb}}, local: target, journal: journal,
+	}
+	err = w.run(ctx)
+	journal.Close()
+	if err != nil {
+		return err
+	}
+	rep, err := w.report()
+	if err != nil {
+		return err
+	}
+	dw := &doctorWriter{w: opts.io.Out, color: opts.io.color(), verbose: opts.Verbose}
+	dw.checklist(rep)
+	saved := saveDoctorReports(opts, rep, started)
+	dw.saved(rep, saved)
+	if dw.err != nil {
+		return &exitCodeError{code: exitError, err: fmt.Errorf("writing the results: %w", dw.err)}
+	}
+	if len(saved) == 0 {
+		return &exitCodeError{code: exitError, hint: "choose a folder you can write to with --out, such as --out " + doctorOutExample()}
+	}
+	if code := statusExit(rep.Summary.Status); code != exitPass {
+		return &exitCodeError{code: code}
+	}
+	return nil
+}
