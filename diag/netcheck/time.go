@@ -116,10 +116,10 @@ func (c *Time) Run(parent context.Context, t diag.Target) diag.Result {
 		if err != nil && c.fallbackURL() && parent.Err() == nil {
 			why := c.localWhy(err)
 			fr := diag.Result{}.With("url", redactedURL(c.URL)).With("method", "http")
-			frd, ferr := httpDateReading(ctx, t, c.URL)
+			frd, how, ferr := c.targetDate(ctx, t)
 			if ferr == nil {
 				fr = c.judge(fr, frd)
-				fr.Message += "; from the web server's Date header, since " + why
+				fr.Message += "; from the web server's Date header" + how + ", since " + why
 				return fr
 			}
 		}
@@ -172,7 +172,7 @@ func (c *Time) fallbackURL() bool { return c.Server != "" && c.URL != "" }
 func (c *Time) readReference(ctx context.Context, t diag.Target) (diag.Result, clockReading, error) {
 	if c.URL != "" && c.Server == "" {
 		r := diag.Result{}.With("url", redactedURL(c.URL)).With("method", "http")
-		rd, err := httpDateReading(ctx, t, c.URL)
+		rd, err := httpDateReading(ctx, t, c.URL, environmentProxy(ctx, t))
 		return r, rd, err
 	}
 	addr, err := c.serverAddr()
@@ -205,7 +205,7 @@ func (c *Time) serverAddr() (string, error) {
 func (c *Time) fromTarget(ctx context.Context, t diag.Target, clock diag.Clock, localErr error) (diag.Result, bool) {
 	why := c.localWhy(localErr)
 	if c.URL != "" {
-		rd, err := httpDateReading(ctx, t, c.URL)
+		rd, how, err := c.targetDate(ctx, t)
 		if err != nil {
 			return diag.Result{}, false
 		}
@@ -219,7 +219,7 @@ func (c *Time) fromTarget(ctx context.Context, t diag.Target, clock diag.Clock, 
 		rd.evidence += fmt.Sprintf("\nthe target's clock is %s ahead of the local clock (±%s)", d, unc)
 		r := diag.Result{}.With("url", redactedURL(c.URL)).With("method", "http").With("asked_from", "target")
 		r = c.judge(r, rd)
-		r.Message += "; asked through the target, since " + why
+		r.Message += "; asked through the target" + how + ", since " + why
 		return r, true
 	}
 	res, err := t.Run(ctx, diag.Command{Argv: []string{"chronyc", "-n", "tracking"}, MaxOutput: 64 << 10})
@@ -261,6 +261,29 @@ func (c *Time) fromTarget(ctx context.Context, t diag.Target, clock diag.Clock, 
 		}
 	}
 	return diag.Result{}, false
+}
+
+// targetDate reads the URL's Date header through the target. A clock only
+// needs some web server's word on the time, so when the target's proxy or
+// HTTPS is in the way (their own checks report that), the same server is
+// asked directly, then over plain HTTP. how says which way answered when
+// it was not the first.
+func (c *Time) targetDate(ctx context.Context, t diag.Target) (clockReading, string, error) {
+	rd, err := httpDateReading(ctx, t, c.URL, environmentProxy(ctx, t))
+	if err == nil || ctx.Err() != nil {
+		return rd, "", err
+	}
+	first := err
+	if rd, err := httpDateReading(ctx, t, c.URL, nil); err == nil {
+		return rd, " (directly, without its proxy)", nil
+	}
+	if u, perr := url.Parse(c.URL); perr == nil && u.Scheme == "https" && ctx.Err() == nil {
+		u.Scheme, u.Host = "http", u.Hostname()
+		if rd, err := httpDateReading(ctx, t, u.String(), nil); err == nil {
+			return rd, " (over plain HTTP)", nil
+		}
+	}
+	return clockReading{}, "", first
 }
 
 // localWhy says in a few words why the analyst's machine could not ask
@@ -602,8 +625,8 @@ func refIDString(stratum int, id []byte) string {
 // httpDateReading compares the clock with a web server's Date header,
 // which has whole seconds: the server's time was somewhere in the second
 // it names, so the middle of that second is the estimate.
-func httpDateReading(ctx context.Context, t diag.Target, rawURL string) (clockReading, error) {
-	client, tr := httpClient(t, nil, environmentProxy(ctx, t), true, nil)
+func httpDateReading(ctx context.Context, t diag.Target, rawURL string, proxy func(*http.Request) (*url.URL, error)) (clockReading, error) {
+	client, tr := httpClient(t, nil, proxy, true, nil)
 	defer tr.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, rawURL, nil)
 	if err != nil {
