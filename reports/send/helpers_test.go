@@ -2,6 +2,7 @@ package send
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -60,3 +61,5 @@ func composed(t testing.TB, ticket string) Message {
 	}
 	return m
 }
+
+func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }

@@ -3,6 +3,8 @@ package send
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -58,7 +60,7 @@ func newAPI(d *Destination, secret string) (*api, error) {
 		// A redirect must not carry the credential elsewhere.
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if req.URL.Host != base.Host {
-				return fmt.Errorf("redirected to another server (%s): not following with the credential", req.URL.Host)
+				return fmt.Errorf("%w (%s): not following it with the credential", errRedirect, req.URL.Host)
 			}
 			if len(via) >= 5 {
 				return errors.New("too many redirects")
@@ -189,6 +191,9 @@ func (a *api) once(ctx context.Context, r request) (*answer, time.Duration, erro
 		if ctx.Err() != nil {
 			return nil, -1, fmt.Errorf("%w: %s: no answer from %s in time", ErrUnavailable, r.what, a.base.Host)
 		}
+		if !retryable(err) {
+			return nil, -1, fmt.Errorf("%w: %s: %s: %s", ErrRejected, r.what, a.base.Host, a.scrub(msg))
+		}
 		return nil, 0, fmt.Errorf("%w: %s: %s: %s", ErrUnavailable, r.what, a.base.Host, a.scrub(msg))
 	}
 	defer resp.Body.Close()
@@ -220,6 +225,19 @@ func (a *api) once(ctx context.Context, r request) (*answer, time.Duration, erro
 		return nil, -1, fmt.Errorf("%w: %s: %s answered %s%s", ErrUnavailable, r.what, a.base.Host, status, says)
 	}
 	return nil, -1, fmt.Errorf("%w: %s: %s answered %s%s", ErrRejected, r.what, a.base.Host, status, says)
+}
+
+var errRedirect = errors.New("redirected to another server")
+
+// retryable says whether a failed request may be worth another try: a
+// refused or dropped connection is; a certificate the system does not
+// trust or a redirect to another server is not.
+func retryable(err error) bool {
+	var ce *tls.CertificateVerificationError
+	var he x509.HostnameError
+	var ue x509.UnknownAuthorityError
+	var re tls.RecordHeaderError
+	return !errors.Is(err, errRedirect) && !errors.As(err, &ce) && !errors.As(err, &he) && !errors.As(err, &ue) && !errors.As(err, &re)
 }
 
 // scrub removes the secret (and its encodings) from text a server sent
