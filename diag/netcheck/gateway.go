@@ -16,7 +16,7 @@ import (
 func init() {
 	diag.Register(diag.Kind{
 		Name:    "gateway",
-		Summary: "Checks that the default gateway (the router) is known and answers, by ping or, where ping is blocked, by a TCP connection attempt.",
+		Summary: "Checks that the default gateway (the router) is known and answers, by ping or, where ping is blocked, by a TCP connection attempt; measures loss with pings, or with TCP connection attempts where there is no ping command.",
 		New: func() diag.Checker {
 			return &Gateway{Count: 10, Timeout: diag.Duration(3 * time.Second), WarnLoss: 10, MaxLoss: 30}
 		},
@@ -36,7 +36,7 @@ type Gateway struct {
 	Host     string        `yaml:"host" doc:"the router's address; by default the target's IPv4 default gateway (the ${host.gateway} fact)"`
 	Count    int           `yaml:"count" doc:"how many pings to send, 200ms apart, so that loss can be measured (default 10; fewer when they do not fit in two thirds of timeout)"`
 	Timeout  diag.Duration `yaml:"timeout" doc:"how long the pings and the connection attempts that follow them may take together (default 3s)"`
-	WarnLoss diag.Percent  `yaml:"warn_loss" doc:"warn when more than this share of the pings to the router is lost (default 10%): on the first hop even that much loss makes calls, video and downloads stall"`
+	WarnLoss diag.Percent  `yaml:"warn_loss" doc:"warn when more than this share of the pings to the router is lost (default 10%): on the first hop even that much loss makes calls, video and downloads stall; where the target has no ping command, ten TCP connection attempts to a port the router answers on are judged instead"`
 	MaxLoss  diag.Percent  `yaml:"max_loss" doc:"fail when more than this share is lost (default 30%): the link is too poor to use"`
 }
 
@@ -68,6 +68,8 @@ func (c *Gateway) Run(parent context.Context, t diag.Target) diag.Result {
 	// its figures; the connection attempts get what is left after it.
 	ctx, cancel := context.WithTimeout(parent, timeout+pingGrace)
 	defer cancel()
+	// What is not the ping command's grace is the check's own time.
+	ownDeadline := time.Now().Add(timeout)
 	host := bareHost(c.Host)
 	from := "the default gateway"
 	if host == "" {
@@ -96,13 +98,13 @@ func (c *Gateway) Run(parent context.Context, t diag.Target) diag.Result {
 	if need := time.Duration(count-1) * minPingInterval; need >= pingTimeout {
 		ping.Count = max(1, int(pingTimeout/minPingInterval)-1)
 	}
-	pr := ping.Run(ctx, t)
+	pr, noPing := ping.run(ctx, t)
 	if parent.Err() != nil {
 		return cancelled(parent)
 	}
 	received, _ := pr.Observed["received"].(int)
 	if pr.Status == diag.Pass && received > 0 {
-		return c.judgeLoss(withObserved(pr, base).With("reachable", true), from, host)
+		return c.judgeLoss(withObserved(pr, base).With("reachable", true), from, host, "pings")
 	}
 
 	// No answer to ping: many routers and firewalls drop it. A TCP
@@ -114,8 +116,37 @@ func (c *Gateway) Run(parent context.Context, t diag.Target) diag.Result {
 	}
 	port, probeErr := probeTCP(ctx, t, host, gatewayPorts, left)
 	evidence := strings.TrimSpace(pr.Evidence + "\nping: " + pr.Message)
+	noReply := "no reply to ping"
+	if noPing {
+		noReply = "ping is not installed on " + where(t)
+	}
 	if port > 0 {
-		r := withObserved(diag.Resultf(diag.Pass, "%s %s does not answer pings, but answered a connection attempt on TCP port %d", from, host, port), base).
+		if noPing {
+			// Whether the router answers says nothing of loss: measure
+			// it with connection attempts, as the pings would have.
+			// Within the check's own timeout when it leaves room for a
+			// few attempts, else within its grace.
+			until := ownDeadline
+			if least := time.Now().Add(tcpLossMinWait + 3*tcpLossSpacing); least.After(until) {
+				until = least
+			}
+			lctx, lcancel := context.WithDeadline(ctx, until)
+			r, ok := c.tcpLoss(lctx, t, base, from, host, port)
+			lcancel()
+			if parent.Err() != nil {
+				return cancelled(parent)
+			}
+			if ok {
+				r.Message += fmt.Sprintf(" (%s, so the loss was measured with TCP connection attempts)", noReply)
+				r.Evidence = strings.TrimSpace(evidence + "\n" + r.Evidence)
+				return r
+			}
+		}
+		msg := fmt.Sprintf("%s %s does not answer pings, but answered a connection attempt on TCP port %d", from, host, port)
+		if noPing {
+			msg = fmt.Sprintf("%s %s answered a connection attempt on TCP port %d; %s, and there was no time left to measure loss", from, host, port, noReply)
+		}
+		r := withObserved(diag.Resultf(diag.Pass, "%s", msg), base).
 			With("reachable", true).With("method", "tcp").With("port", port)
 		r.Evidence = evidence
 		return r
@@ -123,7 +154,7 @@ func (c *Gateway) Run(parent context.Context, t diag.Target) diag.Result {
 	if parent.Err() != nil {
 		return cancelled(parent)
 	}
-	r := withObserved(diag.Resultf(diag.Fail, "%s %s does not answer: no reply to ping, and no answer on TCP ports %s", from, host, joinPorts(gatewayPorts)), base).
+	r := withObserved(diag.Resultf(diag.Fail, "%s %s does not answer: %s, and no answer on TCP ports %s", from, host, noReply, joinPorts(gatewayPorts)), base).
 		With("reachable", false)
 	r.Evidence = strings.TrimSpace(evidence + "\n" + probeErr)
 	return r.WithHint("the router cannot be reached: check the cable or the Wi-Fi connection, then restart the router; if other devices on the same network work, restart this machine's network connection")
@@ -133,7 +164,7 @@ func (c *Gateway) Run(parent context.Context, t diag.Target) diag.Result {
 // lost: on the first hop, a few percent is already felt (calls break up,
 // pages stall), and a third makes the link unusable. A loss figure is
 // never shown under a pass without the limit it is within.
-func (c *Gateway) judgeLoss(r diag.Result, from, host string) diag.Result {
+func (c *Gateway) judgeLoss(r diag.Result, from, host, what string) diag.Result {
 	sent, _ := r.Observed["sent"].(int)
 	received, _ := r.Observed["received"].(int)
 	loss, _ := r.Observed["loss_percent"].(float64)
@@ -142,7 +173,7 @@ func (c *Gateway) judgeLoss(r diag.Result, from, host string) diag.Result {
 		avg = fmt.Sprintf(", average %s", roundDuration(time.Duration(ms*float64(time.Millisecond))))
 	}
 	r = r.WithThreshold("loss_percent", diag.Threshold{Warn: fmtPct(float64(c.WarnLoss)), Crit: fmtPct(float64(c.MaxLoss))})
-	lost := fmt.Sprintf("%d of %d pings lost (%s%%)", sent-received, sent, fmtPct(loss))
+	lost := fmt.Sprintf("%d of %d %s lost (%s%%)", sent-received, sent, what, fmtPct(loss))
 	hint := "the link to the router loses packets: weak or crowded Wi-Fi, a faulty cable or port, or an overloaded router; move closer to the access point or use a cable, and restart the router if it persists"
 	switch {
 	case loss > float64(c.MaxLoss):
@@ -155,12 +186,104 @@ func (c *Gateway) judgeLoss(r diag.Result, from, host string) diag.Result {
 		r.Hint = hint
 	case loss > 0:
 		r.Status = diag.Pass
-		r.Message = fmt.Sprintf("%s %s answered %d of %d pings%s; %s, within the %s warning limit", from, host, received, sent, avg, lost, percent(c.WarnLoss))
+		r.Message = fmt.Sprintf("%s %s answered %d of %d %s%s; %s, within the %s warning limit", from, host, received, sent, what, avg, lost, percent(c.WarnLoss))
 	default:
 		r.Status = diag.Pass
-		r.Message = fmt.Sprintf("%s %s answered %d of %d pings, none lost%s", from, host, received, sent, avg)
+		r.Message = fmt.Sprintf("%s %s answered %d of %d %s, none lost%s", from, host, received, sent, what, avg)
 	}
 	return r
+}
+
+// TCP loss probes: how many connection attempts, how far apart they
+// start, and how long each may wait for an answer at most (a lost SYN is
+// sent again by the kernel only after a second).
+const (
+	tcpLossAttempts = 10
+	tcpLossSpacing  = 100 * time.Millisecond
+	tcpLossWait     = time.Second
+	tcpLossMinWait  = 200 * time.Millisecond
+)
+
+// tcpLoss measures loss to the router where ping cannot: short connection
+// attempts to a port that answered, started tcpLossSpacing apart, each
+// bounded; an attempt accepted or refused is answered, one that gets
+// nothing in time is lost. ok is false when too little time is left to
+// measure anything worth judging.
+func (c *Gateway) tcpLoss(ctx context.Context, t diag.Target, base diag.Result, from, host string, port int) (diag.Result, bool) {
+	attempts, wait := tcpLossAttempts, tcpLossWait
+	if d, ok := ctx.Deadline(); ok {
+		left := time.Until(d) - 100*time.Millisecond
+		wait = min(wait, left-time.Duration(attempts-1)*tcpLossSpacing)
+		if wait < tcpLossMinWait {
+			wait = tcpLossMinWait
+			attempts = int((left-wait)/tcpLossSpacing) + 1
+		}
+	}
+	if attempts < 3 {
+		return diag.Result{}, false
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	type outcome struct {
+		err error
+		rtt time.Duration
+	}
+	outcomes := make([]outcome, attempts)
+	var wg sync.WaitGroup
+	tick := time.NewTicker(tcpLossSpacing)
+	defer tick.Stop()
+	for i := range attempts {
+		if i > 0 {
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			actx, cancel := context.WithTimeout(ctx, wait)
+			defer cancel()
+			start := time.Now()
+			conn, err := dialTarget(actx, t, "tcp", addr)
+			if err == nil {
+				conn.Close()
+			}
+			outcomes[i] = outcome{err, time.Since(start)}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return diag.Result{}, false
+	}
+	received := 0
+	var sum, lo, hi time.Duration
+	var notes []string
+	for i, o := range outcomes {
+		if o.err == nil || classify(o.err) == problemRefused {
+			received++
+			sum += o.rtt
+			if received == 1 || o.rtt < lo {
+				lo = o.rtt
+			}
+			hi = max(hi, o.rtt)
+			notes = append(notes, fmt.Sprintf("tcp/%d attempt %d: answered in %s", port, i+1, roundDuration(o.rtt)))
+			continue
+		}
+		why := rootCause(o.err)
+		if classify(o.err) == problemTimeout || errors.Is(o.err, context.DeadlineExceeded) {
+			why = fmt.Sprintf("no answer within %s", roundDuration(wait))
+		}
+		notes = append(notes, fmt.Sprintf("tcp/%d attempt %d: lost (%s)", port, i+1, why))
+	}
+	r := withObserved(diag.Result{}, base).With("reachable", true).With("method", "tcp").With("port", port).
+		With("sent", attempts).With("received", received).
+		With("loss_percent", round1(100*float64(attempts-received)/float64(attempts)))
+	if received > 0 {
+		r = r.With("rtt_min_ms", diag.Milliseconds(lo)).With("rtt_avg_ms", diag.Milliseconds(sum/time.Duration(received))).With("rtt_max_ms", diag.Milliseconds(hi))
+	}
+	r = c.judgeLoss(r, from, host, fmt.Sprintf("TCP connection attempts to port %d", port))
+	r.Evidence = fmt.Sprintf("%d connection attempts to %s, %s apart, each waiting up to %s:\n%s", attempts, addr, tcpLossSpacing, roundDuration(wait), strings.Join(notes, "\n"))
+	return r, true
 }
 
 func joinPorts(ports []int) string {

@@ -86,6 +86,13 @@ func (c *Ping) request() diag.PingRequest {
 }
 
 func (c *Ping) Run(parent context.Context, t diag.Target) diag.Result {
+	r, _ := c.run(parent, t)
+	return r
+}
+
+// run pings, and says whether no echo request could be sent because the
+// target has no ping command (and triage may not ping natively there).
+func (c *Ping) run(parent context.Context, t diag.Target) (r diag.Result, noCommand bool) {
 	req := c.request()
 	ctx, cancel := context.WithTimeout(parent, req.Timeout+pingGrace)
 	defer cancel()
@@ -97,11 +104,11 @@ func (c *Ping) Run(parent context.Context, t diag.Target) diag.Result {
 		switch {
 		case err == nil:
 			return c.judge(base, req, pingReport{Addr: stats.Addr, Sent: stats.Sent, Received: stats.Received,
-				HasRTT: stats.Received > 0, Min: stats.MinRTT, Avg: stats.AvgRTT, Max: stats.MaxRTT}, "icmp", "")
+				HasRTT: stats.Received > 0, Min: stats.MinRTT, Avg: stats.AvgRTT, Max: stats.MaxRTT}, "icmp", ""), false
 		case parent.Err() != nil:
-			return cancelled(parent)
+			return cancelled(parent), false
 		case !errors.Is(err, diag.ErrPingNotPermitted):
-			return withObserved(pingFailure(t, req.Host, err), base)
+			return withObserved(pingFailure(t, req.Host, err), base), false
 		}
 		fallback = err.Error()
 	}
@@ -111,12 +118,17 @@ func (c *Ping) Run(parent context.Context, t diag.Target) diag.Result {
 // runCommand pings with the target's ping program, which is setuid or
 // holds the capability where triage does not, and which a remote target
 // has even when it offers nothing else.
-func (c *Ping) runCommand(ctx, parent context.Context, t diag.Target, base diag.Result, req diag.PingRequest, fallback string) diag.Result {
+func (c *Ping) runCommand(ctx, parent context.Context, t diag.Target, base diag.Result, req diag.PingRequest, fallback string) (diag.Result, bool) {
 	facts, _ := t.Facts(ctx)
 	argv := pingArgv(facts.OS, req)
 	res, err := t.Run(ctx, diag.Command{Argv: argv, MaxOutput: 64 << 10})
 	if parent.Err() != nil {
-		return cancelled(parent)
+		return cancelled(parent), false
+	}
+	if err == nil && commandNotFound(res) {
+		// A target that runs commands through a shell without mapping
+		// its "not found" to ErrCommandNotFound.
+		err = fmt.Errorf("%s: %w: %s", argv[0], diag.ErrCommandNotFound, strings.TrimSpace(string(res.Stderr)+string(res.Stdout)))
 	}
 	var notes []string
 	if fallback != "" {
@@ -131,13 +143,13 @@ func (c *Ping) runCommand(ctx, parent context.Context, t diag.Target, base diag.
 			if fallback != "" {
 				r.Message = fmt.Sprintf("cannot ping %s: triage may not open ICMP sockets and %s has no ping command", req.Host, where(t))
 			}
-			return r.WithHint("%s", noPingHint(facts.OS, fallback != ""))
+			return r.WithHint("%s", noPingHint(facts.OS, fallback != "")), true
 		}
 		if classify(err) == problemTimeout || ctx.Err() != nil {
 			r.Message = fmt.Sprintf("the ping command did not finish within %s", req.Timeout+pingGrace)
-			return r.WithHint("ping hung, perhaps resolving the name: check the target's DNS with a dns check")
+			return r.WithHint("ping hung, perhaps resolving the name: check the target's DNS with a dns check"), false
 		}
-		return r.WithHint("the ping command could not be started; the message says why")
+		return r.WithHint("the ping command could not be started; the message says why"), false
 	}
 	out := string(res.Stdout) + string(res.Stderr)
 	notes = append(notes, strings.TrimSpace(out))
@@ -147,25 +159,35 @@ func (c *Ping) runCommand(ctx, parent context.Context, t diag.Target, base diag.
 	case errors.Is(perr, errPingUnknownHost):
 		r := withObserved(dnsFailure(t, req.Host, perr), base).With("method", "command")
 		r.Evidence = evidence
-		return r
+		return r, false
 	case errors.Is(perr, errPingNoPermission):
 		r := withObserved(diag.Resultf(diag.Error, "cannot ping %s: the ping command may not send ICMP on %s", req.Host, where(t)), base)
 		if fallback != "" {
 			r.Message = fmt.Sprintf("cannot ping %s: neither triage nor the ping command may send ICMP on %s", req.Host, where(t))
 		}
 		r.Evidence = evidence
-		return r.WithHint("%s", noPingHint(facts.OS, fallback != ""))
+		return r.WithHint("%s", noPingHint(facts.OS, fallback != "")), false
 	case errors.Is(perr, errPingNoDestination):
 		r := withObserved(diag.Resultf(diag.Fail, "cannot reach %s: no route to it from %s", req.Host, where(t)), base).With("method", "command")
 		r.Evidence = evidence
 		return r.WithHint("there is no route to that network: check the VPN connection, the default gateway and the routing table").
-			WithUpstream(unreachable(errors.New(out)))
+			WithUpstream(unreachable(errors.New(out))), false
 	case perr != nil:
 		r := withObserved(diag.Resultf(diag.Error, "cannot read the output of %s (exit code %d)", argv[0], res.ExitCode), base)
 		r.Evidence = evidence
-		return r.WithHint("this ping prints its results in a form triage does not know; the output is in the evidence")
+		return r.WithHint("this ping prints its results in a form triage does not know; the output is in the evidence"), false
 	}
-	return c.judge(base, req, rep, "command", evidence)
+	return c.judge(base, req, rep, "command", evidence), false
+}
+
+// commandNotFound reports whether a command's result is a shell's "not
+// found" for the program itself (exit code 127).
+func commandNotFound(res diag.CommandResult) bool {
+	if res.ExitCode != 127 {
+		return false
+	}
+	out := strings.ToLower(string(res.Stderr) + string(res.Stdout))
+	return strings.Contains(out, "not found") || strings.Contains(out, "no such file")
 }
 
 // noPingHint says how to make ping possible. native is whether triage

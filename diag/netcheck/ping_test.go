@@ -218,3 +218,15 @@ func TestPingValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestPingShellNotFound: a target whose shell answers exit 127 "not
+// found" for ping has no ping command, as one that says
+// ErrCommandNotFound.
+func TestPingShellNotFound(t *testing.T) {
+	target := &lossyRouter{machine: newMachine("linux"), shell127: true}
+	r := run(t, pingCheck(t, "192.0.2.1", nil), target)
+	expect(t, r, diag.Error, "cannot ping 192.0.2.1: this machine has no ping command")
+	if !strings.Contains(r.Hint, "install a ping command") {
+		t.Errorf("hint %q", r.Hint)
+	}
+}
