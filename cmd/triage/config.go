@@ -141,13 +141,20 @@ func parseConfig(path string, data []byte, vals map[string]string) error {
 	if root.Kind != yaml.MappingNode {
 		return invalidInput(fmt.Errorf("%s:%d:%d: the config file is a mapping of settings, such as format: json", path, root.Line, root.Column), "")
 	}
-	keys := make([]string, len(settings))
+	keys := make([]string, len(settings), len(settings)+1)
 	for i, s := range settings {
 		keys[i] = s.key
 	}
+	keys = append(keys, destinationsKey)
 	var problems []string
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
+		if k.Value == destinationsKey {
+			// Destinations to send reports to (send.go).
+			_, ps := parseDestinations(path, v)
+			problems = append(problems, ps...)
+			continue
+		}
 		idx := slices.IndexFunc(settings, func(s setting) bool { return s.key == k.Value })
 		if idx < 0 {
 			problems = append(problems, fmt.Sprintf("%s:%d:%d: unknown setting %q; settings are %s", path, k.Line, k.Column, k.Value, strings.Join(keys, ", ")))

@@ -40,6 +40,9 @@ type doctorOptions struct {
 	Verbose bool
 	// Watch, when set, checks again and again for that long (watch.go).
 	Watch time.Duration
+	// Send names a destination to send the report to (send.go); without
+	// it, doctor offers the organisation's on a terminal.
+	Send string
 
 	// Test hooks. Now is the clock; Target the machine; Getenv reads the
 	// environment; SystemPlaybook replaces the system-wide doctor.yaml
@@ -49,6 +52,9 @@ type doctorOptions struct {
 	Target         diag.Target
 	Getenv         func(string) string
 	SystemPlaybook string
+	// Interactive says whether a person can answer a question; nil means
+	// stdin and stderr are terminals.
+	Interactive func() bool
 }
 
 func newDoctorCmd(io *streams) *cobra.Command {
@@ -83,9 +89,10 @@ be checked or the report could not be saved.`,
 	f.StringVar(&opts.Playbook, "playbook", "", "run this `PLAYBOOK` (a file or a built-in name) instead of selfcheck")
 	f.StringArrayVar(&opts.Vars, "var", nil, "set a playbook variable, as `NAME=VALUE`; repeatable")
 	f.StringVar(&opts.Out, "out", "", "save the reports in `DIR` (default: the Desktop, or the home folder)")
-	f.StringVar(&opts.Ticket, "ticket", "", "stamp the report with a ticket `ID`")
+	f.StringVar(&opts.Ticket, "ticket", "", "stamp the report with a ticket `ID`; with --send, add it to that ticket")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "also list the checks for other kinds of computer")
 	f.DurationVar(&opts.Watch, "watch", 0, "check again every 15s for this long (such as 15m), for a problem that comes and goes: leave it running until the problem happens, then press Ctrl-C")
+	f.StringVar(&opts.Send, "send", "", "send the report to the destination `NAME` of the config file (see 'triage send --help')")
 	return cmd
 }
 
@@ -188,6 +195,9 @@ func doctorRun(ctx context.Context, opts *doctorOptions) error {
 	}
 	if len(saved) == 0 {
 		return &exitCodeError{code: exitError, hint: "choose a folder you can write to with --out, such as --out " + doctorOutExample()}
+	}
+	if err := doctorHandOff(ctx, opts, rep, redactor); err != nil {
+		return err
 	}
 	if code := statusExit(rep.Summary.Status); code != exitPass {
 		return &exitCodeError{code: code}

@@ -188,6 +188,7 @@ Exit codes: 0 all passed, 1 worst was a warning, 2 a check failed,
 	root.AddCommand(newReportCmd(io))
 	root.AddCommand(newSweepCmd(io, nil))
 	root.AddCommand(newWatchCmd(io))
+	root.AddCommand(newSendCmd(io))
 	root.AddCommand(newManCmd(root))
 	addCompletions(root)
 	return root

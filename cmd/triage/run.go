@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -31,6 +32,8 @@ type runOptions struct {
 	// an answer in time.
 	Deadline time.Duration
 	Ticket   string
+	// Send names the destination the report is sent to (send.go).
+	Send string
 	// Verbose shows the checks for other platforms, which the text,
 	// Markdown and HTML reports leave out by default.
 	Verbose bool
@@ -97,7 +100,8 @@ Exit codes: 0 all passed, 1 worst was a warning, 2 a check failed,
 	f.IntVar(&opts.Parallel, "parallel", diag.DefaultParallel, "how many checks run at once")
 	f.DurationVar(&opts.Timeout, "check-timeout", diag.DefaultCheckTimeout, "time limit for a check that sets no timeout of its own")
 	f.DurationVar(&opts.Deadline, "timeout", 0, "time limit for the whole run: unfinished checks become errors and the report is still printed, in time (for monitoring; 0 means none)")
-	f.StringVar(&opts.Ticket, "ticket", "", "stamp the report with a ticket `ID`")
+	f.StringVar(&opts.Ticket, "ticket", "", "stamp the report with a ticket `ID`; with --send, add it to that ticket")
+	f.StringVar(&opts.Send, "send", "", "send the report to the destination `NAME` of the config file (see 'triage send --help')")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "also show the checks skipped because they are for another platform (the JSON always has them)")
 	addRedactFlags(f, &opts.Redact, &opts.Anonymize)
 	f.StringVar(&opts.Bundle, "bundle", "", "write a support bundle to `FILE.tar.gz`: reports, evidence and collected files, redacted")
@@ -152,6 +156,12 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	if err != nil {
 		return err
 	}
+	var dest *sendTarget
+	if opts.Send != "" {
+		if dest, err = openDestination(opts.Send, os.Getenv); err != nil {
+			return err
+		}
+	}
 
 	if opts.Deadline < 0 {
 		return usageErrorf("", "--timeout must not be negative")
@@ -201,6 +211,9 @@ func runRun(ctx context.Context, opts *runOptions) error {
 		return err
 	}
 	if err := writeBundle(opts.io, opts.Bundle, rep); err != nil {
+		return err
+	}
+	if err := sendReport(ctx, opts.io, dest, rep, redactor, opts.Ticket, opts.Bundle); err != nil {
 		return err
 	}
 	if code := statusExit(rep.Summary.Status); code != exitPass {

@@ -84,7 +84,8 @@ The exit code is that of the worst status, as for run.`,
 	f.StringSliceVar(&opts.Tags, "tags", nil, "run only checks with one of these `TAGS`")
 	f.StringSliceVar(&opts.Only, "only", nil, "run only the checks with these `IDS`")
 	f.DurationVar(&opts.Timeout, "check-timeout", diag.DefaultCheckTimeout, "time limit for a check that sets none of its own")
-	f.StringVar(&opts.Ticket, "ticket", "", "stamp the report with a ticket `ID`")
+	f.StringVar(&opts.Ticket, "ticket", "", "stamp the report with a ticket `ID`; with --send, add it to that ticket")
+	f.StringVar(&opts.Send, "send", "", "send the report to the destination `NAME` of the config file (see 'triage send --help')")
 	addRedactFlags(f, &opts.Redact, &opts.Anonymize)
 	f.StringVar(&opts.Bundle, "bundle", "", "write a support bundle to `FILE.tar.gz`: reports, evidence and collected files, redacted")
 	f.StringVarP(&opts.SSH.ConfigFile, "ssh-config", "F", "", "read this ssh_config `FILE` instead of ~/.ssh/config")
@@ -127,6 +128,12 @@ func sweepRun(ctx context.Context, opts *sweepOptions) error {
 	redactor, err := newRedactor(opts.Redact, pbs, opts.Anonymize)
 	if err != nil {
 		return err
+	}
+	var dest *sendTarget
+	if opts.Send != "" {
+		if dest, err = openDestination(opts.Send, os.Getenv); err != nil {
+			return err
+		}
 	}
 	if opts.HostKeyPolicy != "" {
 		p, err := remote.ParseHostKeyPolicy(opts.HostKeyPolicy)
@@ -194,6 +201,9 @@ func sweepRun(ctx context.Context, opts *sweepOptions) error {
 		return err
 	}
 	if err := writeBundle(opts.io, opts.Bundle, rep); err != nil {
+		return err
+	}
+	if err := sendReport(ctx, opts.io, dest, rep, redactor, opts.Ticket, opts.Bundle); err != nil {
 		return err
 	}
 	if since != nil && since.GotWorse && opts.NotifyURL != "" {
