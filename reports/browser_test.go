@@ -78,6 +78,10 @@ func countStatus(r *Report, problems bool) int {
 	n := 0
 	for _, h := range r.Hosts {
 		for _, res := range h.Results {
+			// Checks for another platform are not on the page.
+			if !shown(res, Options{}) {
+				continue
+			}
 			if isProblem(res.Status) == problems {
 				n++
 			}

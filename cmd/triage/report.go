@@ -250,6 +250,12 @@ func readReportFile(stdin io.Reader, path string) (*reports.Report, error) {
 		}
 		rd = f
 	}
+	return decodeReport(rd, path)
+}
+
+// decodeReport reads a report from rd; name says where it came from.
+func decodeReport(rd io.Reader, name string) (*reports.Report, error) {
+	path := name
 	lr := &limitedReader{r: rd, left: maxReportFile}
 	rep, err := reports.Read(lr)
 	if lr.over {

@@ -618,12 +618,16 @@ func readReportOrJournal(io *streams, path string) (*reports.Report, error) {
 		if err != nil {
 			return readReportFile(io.In, path) // says why, as for a report
 		}
+		if fi, err := f.Stat(); err != nil || fi.IsDir() {
+			f.Close()
+			return readReportFile(io.In, path) // a folder: says so
+		}
 		defer f.Close()
 		rd = bufio.NewReaderSize(f, 64<<10)
 	}
 	start, _ := rd.Peek(64 << 10)
 	if !reports.IsJournal(start) {
-		return readReportFile(rd, "-")
+		return decodeReport(rd, path)
 	}
 	lr := &limitedReader{r: rd, left: maxReportFile}
 	j, err := reports.ReadJournal(lr)
