@@ -269,18 +269,40 @@ func (c *Time) fromTarget(ctx context.Context, t diag.Target, clock diag.Clock, 
 // asked directly, then over plain HTTP. how says which way answered when
 // it was not the first.
 func (c *Time) targetDate(ctx context.Context, t diag.Target) (clockReading, string, error) {
-	rd, err := httpDateReading(ctx, t, c.URL, environmentProxy(ctx, t))
-	if err == nil || ctx.Err() != nil {
-		return rd, "", err
+	type attempt struct {
+		url   string
+		proxy func(*http.Request) (*url.URL, error)
+		how   string
 	}
-	first := err
-	if rd, err := httpDateReading(ctx, t, c.URL, nil); err == nil {
-		return rd, " (directly, without its proxy)", nil
+	proxy := environmentProxy(ctx, t)
+	attempts := []attempt{{c.URL, proxy, ""}}
+	if req, err := http.NewRequest(http.MethodHead, c.URL, nil); err == nil && proxy != nil {
+		if p, _ := proxy(req); p != nil {
+			attempts = append(attempts, attempt{c.URL, nil, " (directly, without its proxy)"})
+		}
 	}
-	if u, perr := url.Parse(c.URL); perr == nil && u.Scheme == "https" && ctx.Err() == nil {
+	if u, err := url.Parse(c.URL); err == nil && u.Scheme == "https" {
 		u.Scheme, u.Host = "http", u.Hostname()
-		if rd, err := httpDateReading(ctx, t, u.String(), nil); err == nil {
-			return rd, " (over plain HTTP)", nil
+		attempts = append(attempts, attempt{u.String(), nil, " (over plain HTTP)"})
+	}
+	var first error
+	for i, a := range attempts {
+		// Each way gets an equal share of what is left, so that a port
+		// that swallows connections cannot use up the time of the next.
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if dl, ok := ctx.Deadline(); ok {
+			actx, cancel = context.WithTimeout(ctx, time.Until(dl)/time.Duration(len(attempts)-i))
+		}
+		rd, err := httpDateReading(actx, t, a.url, a.proxy)
+		cancel()
+		if err == nil {
+			return rd, a.how, nil
+		}
+		if first == nil {
+			first = err
+		}
+		if ctx.Err() != nil {
+			break
 		}
 	}
 	return clockReading{}, "", first
@@ -457,8 +479,10 @@ func (c *Time) referenceFailureWords(t diag.Target, vantage string, err error, t
 		return diag.Resultf(diag.Error, "the NTP server's own clock is not synchronised (%s)", unsync.why).
 			WithHint("this server cannot serve as a reference: ask another one")
 	}
+	// An error of the web server's Date, when the URL is the reference
+	// (alone, or as the fallback that failed last); NTP's otherwise.
 	var ue *url.Error
-	if errors.As(err, &ue) || c.URL != "" {
+	if errors.As(err, &ue) || (c.URL != "" && c.Server == "") {
 		host := ""
 		if u, perr := url.Parse(c.URL); perr == nil {
 			host = u.Hostname()
