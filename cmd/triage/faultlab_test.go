@@ -106,6 +106,12 @@ var faultScenarios = []faultScenario{
 		l.SetDNS(faultlab.DNSBehaviour{NXDomain: "intranet.example.org"})
 		return nil
 	}},
+	{name: "DNS rewrites NXDOMAIN", self: "dns-rewrite", conn: "dns-rewrite", fault: func(l *faultlab.Lab) error {
+		// A provider's "search helper": names that do not exist lead to
+		// its own page.
+		l.SetDNS(faultlab.DNSBehaviour{RewriteNXDomain: "203.0.113.66"})
+		return nil
+	}},
 }
 
 // nftRules is a ruleset for the router: rules in its input and forward
@@ -134,8 +140,8 @@ func nftRules(input, forward []string) string {
 // checks about the real machine (memory, uptime, pending-restart,
 // disk-system, os) are ignored.
 var (
-	labSelfcheckChecks    = []string{"network", "router", "dns-servers", "internet-names", "org-names", "proxy", "internet", "https", "org-website", "captive-portal", "clock", "disk-home"}
-	labConnectivityChecks = []string{"link", "gateway", "dns-servers", "dns-public", "proxy", "internet", "tcp-public", "https-public", "clock"}
+	labSelfcheckChecks    = []string{"network", "router", "dns-servers", "internet-names", "dns-rewrite", "org-names", "proxy", "internet", "https", "org-website", "captive-portal", "clock", "disk-home"}
+	labConnectivityChecks = []string{"link", "gateway", "dns-servers", "dns-public", "dns-rewrite", "proxy", "internet", "tcp-public", "https-public", "clock"}
 )
 
 // labVars are the organisation's names, served by the lab.

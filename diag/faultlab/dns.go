@@ -29,6 +29,10 @@ type DNSBehaviour struct {
 	Delay time.Duration
 	// NXDomain answers NXDOMAIN for this one name (no trailing dot).
 	NXDomain string
+	// RewriteNXDomain, when set, answers every A query for a name that
+	// does not exist with this address instead of NXDOMAIN, as an
+	// internet provider's "search helper" does.
+	RewriteNXDomain string
 }
 
 // dnsServer is a home router's DNS server on UDP and TCP.
@@ -99,6 +103,11 @@ func (s *dnsServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		name := strings.ToLower(strings.TrimSuffix(q.Name, "."))
 		addr, ok := Zone[name]
 		switch {
+		case !ok && b.RewriteNXDomain != "" && q.Qtype == dns.TypeA:
+			m.Answer = append(m.Answer, &dns.A{
+				Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+				A:   net.ParseIP(b.RewriteNXDomain).To4(),
+			})
 		case !ok || strings.EqualFold(name, b.NXDomain):
 			m.Rcode = dns.RcodeNameError
 		case q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY:

@@ -2,6 +2,8 @@ package netcheck
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -51,7 +53,10 @@ type DNS struct {
 	Expect     []string      `yaml:"expect" doc:"values the answers must include, written as reported: 192.0.2.1, mail.example.com, \"10 mail.example.com\"..."`
 	ExpectMode string        `yaml:"expect_mode" doc:"how expect is compared: contains (every expected value is among the answers, the default), equals (the answers are exactly the expected ones) or any (at least one expected value is among the answers)"`
 	MaxLatency diag.Duration `yaml:"max_latency" doc:"warn when the answer takes longer than this"`
-	Timeout    diag.Duration `yaml:"timeout" doc:"how long the lookup may take, retries and every server included (default 5s)"`
+	// NXDomainProbe turns the check into the "does DNS answer honestly"
+	// probe (see runProbe).
+	NXDomainProbe bool          `yaml:"nxdomain_probe" doc:"instead of looking name up, ask for a random name under it that cannot exist (triage-XXXXXXXXXX.NAME), from each configured DNS server (or server:) directly: the honest answer is NXDOMAIN; an address means the server rewrites \"no such name\" answers (an internet provider's search helper, a filter's block page): warn, naming the address it points to. Give a name without wildcard records, such as example.com"`
+	Timeout       diag.Duration `yaml:"timeout" doc:"how long the lookup may take, retries and every server included (default 5s)"`
 }
 
 func (c *DNS) qtype() string {
@@ -69,6 +74,9 @@ func (c *DNS) Validate() error {
 	}
 	if err := checkDNSName(c.Name, qtype); err != nil {
 		errs = append(errs, err)
+	}
+	if c.NXDomainProbe && (qtype != "A" || len(c.Expect) > 0) {
+		errs = append(errs, diag.FieldErrorf("nxdomain_probe", "asks for a name that cannot exist, so it takes neither expect nor a type other than A"))
 	}
 	if c.Server != "" {
 		if _, _, err := splitServer(c.Server, 53); err != nil {
@@ -170,6 +178,9 @@ func (c *DNS) Run(parent context.Context, t diag.Target) diag.Result {
 		}
 	}
 
+	if c.NXDomainProbe {
+		return c.runProbe(ctx, parent, t, base, name, timeout)
+	}
 	switch sr, isSystem := t.(diag.SystemResolver); {
 	case c.Server != "":
 		host, port, err := splitServer(c.Server, 53)
@@ -788,4 +799,166 @@ func reverseToIP(name string) (netip.Addr, bool) {
 		return ip, err == nil
 	}
 	return netip.Addr{}, false
+}
+
+// probeLabel makes the first label of a name that cannot exist.
+func probeLabel() string {
+	b := make([]byte, 5)
+	if _, err := rand.Read(b); err != nil {
+		return fmt.Sprintf("triage-%010x", time.Now().UnixNano()&0xffffffffff)
+	}
+	return "triage-" + hex.EncodeToString(b)
+}
+
+// probeOutcome is what one DNS server said about the name that cannot
+// exist.
+type probeOutcome struct {
+	server  string
+	problem string // why there is no usable answer ("" when there is one)
+	rcode   string
+	answers []string
+	rtt     time.Duration
+	ev      []string
+}
+
+// runProbe asks each configured DNS server (or server:) for a random name
+// under name that cannot exist. The honest answer is NXDOMAIN (or, from a
+// zone with a wildcard, which the probe's name should not have, an
+// address). A server that gives an address instead rewrites "no such
+// name" into its own page: an internet provider's "search helper", a
+// security filter's block page or a hotel's portal. Programs that rely on
+// NXDOMAIN (search domains, VPN split DNS, mail servers) then go astray
+// and mistyped names open the rewriter's page.
+func (c *DNS) runProbe(ctx, parent context.Context, t diag.Target, base diag.Result, name string, timeout time.Duration) diag.Result {
+	probe := probeLabel() + "." + strings.TrimSuffix(name, ".")
+	base = base.With("probe_name", probe)
+	var servers []string
+	if c.Server != "" {
+		servers = []string{c.Server}
+	} else {
+		cfg, err := targetNameservers(ctx, t)
+		if err != nil {
+			if parent.Err() != nil {
+				return cancelled(parent)
+			}
+			return withObserved(diag.Resultf(diag.Error, "cannot find the DNS servers of %s to ask for a name that cannot exist: %v", where(t), err), base).
+				WithHint("give server: to ask a DNS server directly")
+		}
+		servers = cfg.Servers
+	}
+	if len(servers) == 0 {
+		return withObserved(diag.Resultf(diag.Error, "no DNS server is configured to ask for a name that cannot exist"), base).
+			WithHint("the nameservers check says why no DNS server is configured; give server: to ask one directly")
+	}
+	if len(servers) > maxNameserversAsked {
+		servers = servers[:maxNameserversAsked]
+	}
+	outcomes := make([]probeOutcome, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outcomes[i] = probeServer(ctx, t, s, probe, timeout)
+		}()
+	}
+	wg.Wait()
+	if parent.Err() != nil {
+		return cancelled(parent)
+	}
+	return c.judgeProbe(base, name, probe, outcomes)
+}
+
+func probeServer(ctx context.Context, t diag.Target, server, probe string, timeout time.Duration) probeOutcome {
+	out := probeOutcome{server: server}
+	host, port, err := splitServer(server, 53)
+	if err != nil {
+		out.problem = err.Error()
+		return out
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	if port == 53 {
+		out.server = host
+	}
+	start := time.Now()
+	a, err := exchange(ctx, t, addr, probe, dns.TypeA)
+	out.rtt = time.Since(start)
+	if err != nil {
+		var qe *queryError
+		switch {
+		case errors.As(err, &qe) && qe.kind == queryTimeout:
+			out.problem = fmt.Sprintf("no answer within %s (timeout)", timeout)
+		case errors.As(err, &qe) && qe.kind == queryRefused:
+			out.problem = "nothing listens for DNS there (connection refused)"
+		default:
+			out.problem = rootCause(err)
+		}
+		out.ev = []string{fmt.Sprintf(";; %s: %s", addr, out.problem)}
+		return out
+	}
+	l := fromMsg(a, dns.TypeA)
+	out.rcode, out.answers, out.ev = l.rcode, l.answers, l.evidence
+	switch l.rcode {
+	case "NOERROR", "NXDOMAIN":
+	case "REFUSED":
+		out.problem = "refuses to answer this machine (REFUSED)"
+	case "SERVFAIL":
+		out.problem = "answers, but cannot look names up (SERVFAIL)"
+	default:
+		out.problem = "answers " + l.rcode
+	}
+	return out
+}
+
+// judgeProbe judges what the servers said about the name that cannot
+// exist.
+func (c *DNS) judgeProbe(base diag.Result, name, probe string, outcomes []probeOutcome) diag.Result {
+	var honest, rewriting, broken, ev []string
+	var rewrittenTo []string
+	var slowest time.Duration
+	for _, o := range outcomes {
+		ev = append(ev, o.ev...)
+		switch {
+		case o.problem != "":
+			broken = append(broken, fmt.Sprintf("%s %s", o.server, o.problem))
+		case o.rcode == "NOERROR" && len(o.answers) > 0:
+			rewriting = append(rewriting, o.server)
+			for _, a := range o.answers {
+				if !slices.Contains(rewrittenTo, a) {
+					rewrittenTo = append(rewrittenTo, a)
+				}
+			}
+		default:
+			honest = append(honest, fmt.Sprintf("%s (%s in %s)", o.server, o.rcode, roundDuration(o.rtt)))
+			slowest = max(slowest, o.rtt)
+		}
+	}
+	r := withObserved(diag.Result{Evidence: strings.TrimSpace(strings.Join(ev, "\n"))}, base)
+	switch {
+	case len(rewriting) > 0:
+		r = r.With("rewritten_to", rewrittenTo).With("rewriting_servers", rewriting)
+		r.Status = diag.Warn
+		r.Message = fmt.Sprintf("the DNS server %s answers %s, a name that cannot exist, with %s instead of \"no such name\" (NXDOMAIN): it rewrites missing names to an address of its own",
+			strings.Join(rewriting, ", "), probe, listValues(rewrittenTo, 3))
+		r.Hint = fmt.Sprintf("mistyped and missing names lead to %s (an internet provider's \"search helper\", a filter's block page or a portal) instead of failing, which confuses browsers, VPN split DNS, search domains and mail servers: turn off the provider's DNS error redirection or \"search assist\", or use another DNS server", listValues(rewrittenTo, 3))
+		return r
+	case len(honest) == 0:
+		r.Status = diag.Error
+		r.Message = fmt.Sprintf("no DNS server answered the question for a name that cannot exist: %s", strings.Join(broken, "; "))
+		r.Hint = "without an answer this says nothing about rewriting; the DNS servers check says why they do not answer"
+		r.Upstream = &diag.Prerequisite{What: diag.PrereqDNSServer}
+		return r
+	}
+	r.Status = diag.Pass
+	r.Message = fmt.Sprintf("%s, a name that cannot exist, is reported as such by %s", probe, strings.Join(honest, ", "))
+	if len(broken) > 0 {
+		r.Message += "; " + strings.Join(broken, "; ")
+	}
+	r = r.With("latency_ms", diag.Milliseconds(slowest))
+	if c.MaxLatency > 0 && slowest > c.MaxLatency.D() {
+		r.Status = diag.Warn
+		r.Message = fmt.Sprintf("DNS answers honestly but slowly: %s, slower than max_latency (%s)", strings.Join(honest, ", "), c.MaxLatency.D())
+		r.Hint = "every lookup that is not cached waits this long: the DNS server is overloaded, far away (over a VPN), or its own upstream servers are slow; compare with another server, or ask the network team"
+	}
+	return r
 }

@@ -465,3 +465,104 @@ func TestDNSFirstServerDead(t *testing.T) {
 		t.Errorf("hint %q", r.Hint)
 	}
 }
+
+// startDNSWith serves h on 127.0.0.1 over UDP and TCP on one port.
+func startDNSWith(t *testing.T, h dns.Handler) string {
+	t.Helper()
+	for attempt := 0; attempt < 20; attempt++ {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := pc.LocalAddr().String()
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			pc.Close()
+			continue
+		}
+		for _, srv := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
+			started := make(chan struct{})
+			srv.NotifyStartedFunc = func() { close(started) }
+			go srv.ActivateAndServe()
+			<-started
+			t.Cleanup(func() { srv.Shutdown() })
+		}
+		return addr
+	}
+	t.Fatal("no loopback port free for both UDP and TCP")
+	return ""
+}
+
+// rewritingHandler answers like zoneHandler, except that a name that does
+// not exist gets the address to instead of NXDOMAIN, as a provider's
+// "search helper" does.
+func rewritingHandler(t *testing.T, to string) dns.HandlerFunc {
+	zone := zoneHandler(t)
+	return func(w dns.ResponseWriter, q *dns.Msg) {
+		rec := &capture{ResponseWriter: w}
+		zone(rec, q)
+		m := rec.msg
+		if m.Rcode == dns.RcodeNameError && q.Question[0].Qtype == dns.TypeA {
+			m.Rcode, m.Ns = dns.RcodeSuccess, nil
+			rr, _ := dns.NewRR(q.Question[0].Name + " 60 IN A " + to)
+			m.Answer = append(m.Answer, rr)
+		}
+		w.WriteMsg(m)
+	}
+}
+
+type capture struct {
+	dns.ResponseWriter
+	msg *dns.Msg
+}
+
+func (c *capture) WriteMsg(m *dns.Msg) error { c.msg = m; return nil }
+
+// TestDNSNXDomainProbe: a name that cannot exist must come back NXDOMAIN;
+// a server that answers it with an address rewrites missing names, and
+// the address is named.
+func TestDNSNXDomainProbe(t *testing.T) {
+	honest := startDNS(t)
+	rewriting := startDNSWith(t, rewritingHandler(t, "192.0.2.66"))
+	probe := func(c *DNS) { c.NXDomainProbe = true }
+
+	r := run(t, dnsCheck(t, honest, "test", "A", probe), diag.NewLocal())
+	expect(t, r, diag.Pass, "a name that cannot exist", "NXDOMAIN")
+	if p, _ := r.Observed["probe_name"].(string); !strings.HasPrefix(p, "triage-") || !strings.HasSuffix(p, ".test") {
+		t.Errorf("probe_name %q", p)
+	}
+
+	r = run(t, dnsCheck(t, rewriting, "test", "A", probe), diag.NewLocal())
+	expect(t, r, diag.Warn, "192.0.2.66", "cannot exist", "rewrites", rewriting)
+	if !reflect.DeepEqual(r.Observed["rewritten_to"], []string{"192.0.2.66"}) {
+		t.Errorf("rewritten_to %v", r.Observed["rewritten_to"])
+	}
+
+	// Over a target that forwards TCP only (SSH), from the configured
+	// servers: one honest, one rewriting.
+	resolv := filepath.Join(t.TempDir(), "resolv.conf")
+	os.WriteFile(resolv, []byte("nameserver 192.0.2.53\nnameserver 192.0.2.54\n"), 0o644)
+	target := tcpOnly{redirected{Target: diag.NewLocal(),
+		addrs: map[string]string{"192.0.2.53:53": honest, "192.0.2.54:53": rewriting},
+		files: map[string]string{resolvConfPath: resolv}}}
+	r = run(t, dnsCheck(t, "", "test", "A", probe), target)
+	expect(t, r, diag.Warn, "the DNS server 192.0.2.54 answers", "192.0.2.66")
+
+	// Names REFUSED and timeouts as such, and no verdict without an answer.
+	refusing := startDNSWith(t, dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetRcode(q, dns.RcodeRefused)
+		w.WriteMsg(m)
+	}))
+	r = run(t, dnsCheck(t, refusing, "test", "A", probe), diag.NewLocal())
+	expect(t, r, diag.Error, "REFUSED")
+	if r.Upstream == nil || r.Upstream.What != diag.PrereqDNSServer {
+		t.Errorf("upstream %v, want the DNS servers", r.Upstream)
+	}
+	r = run(t, dnsCheck(t, silentUDP(t), "test", "A", func(c *DNS) { probe(c); c.Timeout = dur(300 * time.Millisecond) }), tcpOnly{diag.NewLocal()})
+	expect(t, r, diag.Error)
+
+	if err := dnsCheck(t, honest, "test", "MX", probe).Validate(); err == nil {
+		t.Error("nxdomain_probe with type MX validates")
+	}
+}
