@@ -81,7 +81,9 @@ Exit codes: as 'triage run', for the worst status seen during the watch.`,
 	f.StringSliceVar(&opts.run.Only, "only", nil, "run only the checks with these `IDS` (comma-separated)")
 	f.IntVar(&opts.run.Parallel, "parallel", diag.DefaultParallel, "how many checks run at once")
 	f.DurationVar(&opts.run.Timeout, "check-timeout", diag.DefaultCheckTimeout, "time limit for a check that sets no timeout of its own")
-	f.StringVar(&opts.run.Ticket, "ticket", "", "stamp the report with a ticket `ID`")
+	f.StringVar(&opts.run.Ticket, "ticket", "", "stamp the report with a ticket `ID`; with --send, the ticket to add it to")
+	f.StringVar(&opts.run.Send, "send", "", "at the end, send the report to the destination `NAME` of the config file (see triage send --help)")
+	f.BoolVarP(&opts.run.Verbose, "verbose", "v", false, "also show the checks skipped because they are for another platform")
 	addSSHFlags(f, &opts.run)
 	_ = cmd.RegisterFlagCompletionFunc("format", completeFormats)
 	return cmd
@@ -127,6 +129,14 @@ func watchRun(ctx context.Context, opts *watchOptions) error {
 	redactor, err := newRedactor(nil, pbs, false)
 	if err != nil {
 		return err
+	}
+	// The destination and its credential are checked before the watch,
+	// not hours later at its end.
+	var dest *sendTarget
+	if ro.Send != "" {
+		if dest, err = openDestination(ro.Send, os.Getenv); err != nil {
+			return err
+		}
 	}
 	now := ro.Now
 	if now == nil {
@@ -186,13 +196,18 @@ func watchRun(ctx context.Context, opts *watchOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := renderer.Render(io.Out, rep, reports.Options{Color: io.color()}); err != nil {
+	if err := renderer.Render(io.Out, rep, reports.Options{Color: io.color(), Verbose: ro.Verbose}); err != nil {
 		return &exitCodeError{code: exitError, err: fmt.Errorf("writing the report: %w", err)}
 	}
 	if err := writeReports(io, ro.Reports, rep); err != nil {
 		return err
 	}
 	io.warnf("journal kept in %s: 'triage report render %s -o html' renders it again", path, path)
+	// A watch usually ends with Ctrl-C, which cancelled ctx: the hand-off
+	// still happens (bounded by the destination's own timeout).
+	if err := sendReport(context.WithoutCancel(ctx), io, dest, rep, redactor, ro.Ticket, ""); err != nil {
+		return err
+	}
 	if code := statusExit(rep.Summary.Status); code != exitPass {
 		return &exitCodeError{code: code}
 	}
@@ -705,6 +720,11 @@ func doctorWatch(ctx context.Context, opts *doctorOptions, pb *playbooks.Playboo
 	}
 	if len(saved) == 0 {
 		return &exitCodeError{code: exitError, hint: "choose a folder you can write to with --out, such as --out " + doctorOutExample()}
+	}
+	// The watch ended with Ctrl-C, most likely: offering the report to the
+	// help desk must not be cancelled by it.
+	if err := doctorHandOff(context.WithoutCancel(ctx), opts, rep, redactor); err != nil {
+		return err
 	}
 	if code := statusExit(rep.Summary.Status); code != exitPass {
 		return &exitCodeError{code: code}
