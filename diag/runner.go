@@ -85,12 +85,25 @@ func (r *Runner) Run(ctx context.Context, t Target, checks []Check) []Result {
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	var doneMu sync.Mutex
-	notStarted := func(i int) {
-		results[i] = r.finish(checks[i], cancelledBy(ctx), 0)
+	// settle records a result for a check that is not run (cancelled or
+	// blocked).
+	settle := func(i int, res Result) {
+		defer wg.Done()
+		results[i] = r.finish(checks[i], res, 0)
 		r.report(&doneMu, results[i])
 		close(done[i])
 	}
-	start := func(i int) {
+	// startWhenFree takes a slot and runs check i, or settles it as not
+	// started when the run ends first.
+	startWhenFree := func(i int) {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			settle(i, cancelledBy(ctx))
+			return
+		}
 		go func() {
 			defer wg.Done()
 			defer close(done[i])
@@ -104,16 +117,7 @@ func (r *Runner) Run(ctx context.Context, t Target, checks []Check) []Result {
 		if len(needs[i]) == 0 {
 			// Checks that need nothing start in playbook order, as
 			// slots free up.
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-			}
-			if ctx.Err() != nil {
-				notStarted(i)
-				wg.Done()
-				continue
-			}
-			start(i)
+			startWhenFree(i)
 			continue
 		}
 		// A check with needs waits for them without holding a slot, so
@@ -127,23 +131,11 @@ func (r *Runner) Run(ctx context.Context, t Target, checks []Check) []Result {
 			}
 			if ctx.Err() == nil {
 				if root, ok := blockedRoot(checks, results, needs[i]); ok {
-					results[i] = r.finish(checks[i], Block(checks[i], root, nil), 0)
-					r.report(&doneMu, results[i])
-					close(done[i])
-					wg.Done()
+					settle(i, Block(checks[i], root, nil))
 					return
 				}
-				select {
-				case sem <- struct{}{}:
-				case <-ctx.Done():
-				}
 			}
-			if ctx.Err() != nil {
-				notStarted(i)
-				wg.Done()
-				return
-			}
-			start(i)
+			startWhenFree(i)
 		}()
 	}
 	wg.Wait()
