@@ -1,6 +1,7 @@
 package diag
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -169,6 +170,12 @@ func Number(v any) (float64, bool) {
 		f = float64(n)
 	case float64:
 		f = n
+	case json.Number:
+		// As read back from a saved report or journal with UseNumber.
+		var err error
+		if f, err = n.Float64(); err != nil {
+			return 0, false
+		}
 	default:
 		return 0, false
 	}

@@ -504,7 +504,7 @@ func RoundResultsOf(h Host, checks []JournalCheck) []RoundResult {
 	for i, r := range h.Results {
 		rr := RoundResult{Status: r.Status, BlockedBy: r.BlockedBy}
 		if i < len(checks) && checks[i].Value != "" {
-			if v, ok := number(r.Observed[checks[i].Value]); ok {
+			if v, ok := diag.Number(r.Observed[checks[i].Value]); ok {
 				rr.Value = &v
 			}
 		}
@@ -552,38 +552,11 @@ var lowerIsWorse = map[string]bool{"available_percent": true, "tls_days_left": t
 // observed.
 func KeyValue(observed map[string]any) (key string, v float64, ok bool) {
 	for _, k := range valueKeys {
-		if v, ok := number(observed[k]); ok {
+		if v, ok := diag.Number(observed[k]); ok {
 			return k, v, true
 		}
 	}
 	return "", 0, false
-}
-
-func number(v any) (float64, bool) {
-	var f float64
-	switch n := v.(type) {
-	case float64:
-		f = n
-	case float32:
-		f = float64(n)
-	case int:
-		f = float64(n)
-	case int64:
-		f = float64(n)
-	case uint64:
-		f = float64(n)
-	case json.Number:
-		var err error
-		if f, err = n.Float64(); err != nil {
-			return 0, false
-		}
-	default:
-		return 0, false
-	}
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false
-	}
-	return f, true
 }
 
 func allNil(vs []*float64) bool {
