@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,10 @@ type Ping struct {
 	WarnLoss diag.Percent  `yaml:"warn_loss" doc:"warn when more than this share is lost, up to max_loss (default 0%)"`
 	MaxRTT   diag.Duration `yaml:"max_rtt" doc:"warn when the average round-trip time is above this"`
 	FailRTT  diag.Duration `yaml:"fail_rtt" doc:"fail when the average round-trip time is above this"`
+
+	// ipv4 pings a host name over IPv4 (ping -4), for the checks that
+	// measure the IPv4 path; whether IPv6 works is the ipv6 check's.
+	ipv4 bool
 }
 
 func (c *Ping) Validate() error {
@@ -121,6 +126,9 @@ func (c *Ping) run(parent context.Context, t diag.Target) (r diag.Result, noComm
 func (c *Ping) runCommand(ctx, parent context.Context, t diag.Target, base diag.Result, req diag.PingRequest, fallback string) (diag.Result, bool) {
 	facts, _ := t.Facts(ctx)
 	argv := pingArgv(facts.OS, req)
+	if _, err := netip.ParseAddr(req.Host); c.ipv4 && err != nil && facts.OS == "linux" {
+		argv = append([]string{argv[0], "-4"}, argv[1:]...)
+	}
 	res, err := t.Run(ctx, diag.Command{Argv: argv, MaxOutput: 64 << 10})
 	if parent.Err() != nil {
 		return cancelled(parent), false
