@@ -112,6 +112,17 @@ var faultScenarios = []faultScenario{
 		l.SetDNS(faultlab.DNSBehaviour{RewriteNXDomain: "203.0.113.66"})
 		return nil
 	}},
+	{name: "path MTU black hole", self: "path-mtu", conn: "path-mtu", fault: func(l *faultlab.Lab) error {
+		// A link beyond the router with a smaller MTU, and the ICMP
+		// "fragmentation needed" that would say so filtered: packets over
+		// 1280 bytes vanish, smaller ones pass.
+		return l.Nft(nftRules(nil, []string{"meta length > 1280 drop"}))
+	}},
+	{name: "loss beyond the router", self: "internet-loss", conn: "internet-loss", fault: func(l *faultlab.Lab) error {
+		// The provider's network loses three packets in five; the link
+		// to the router loses none. Counted, as in "packet loss".
+		return l.Nft(nftRules(nil, []string{`iifname "` + faultlab.RouterUserIface + `" numgen inc mod 5 { 0, 2, 4 } drop`}))
+	}},
 }
 
 // nftRules is a ruleset for the router: rules in its input and forward
@@ -140,8 +151,8 @@ func nftRules(input, forward []string) string {
 // checks about the real machine (memory, uptime, pending-restart,
 // disk-system, os) are ignored.
 var (
-	labSelfcheckChecks    = []string{"network", "router", "dns-servers", "internet-names", "dns-rewrite", "org-names", "proxy", "internet", "https", "org-website", "captive-portal", "clock", "disk-home"}
-	labConnectivityChecks = []string{"link", "gateway", "dns-servers", "dns-public", "dns-rewrite", "proxy", "internet", "tcp-public", "https-public", "clock"}
+	labSelfcheckChecks    = []string{"network", "router", "dns-servers", "internet-names", "dns-rewrite", "org-names", "internet-loss", "path-mtu", "proxy", "internet", "https", "org-website", "captive-portal", "clock", "disk-home"}
+	labConnectivityChecks = []string{"link", "gateway", "dns-servers", "dns-public", "dns-rewrite", "internet-loss", "path-mtu", "proxy", "internet", "tcp-public", "https-public", "clock"}
 )
 
 // labVars are the organisation's names, served by the lab.
