@@ -18,6 +18,9 @@ var Zone = map[string]string{
 	"connectivitycheck.gstatic.com": WebAddr,
 	"pool.ntp.org":                  WebAddr,
 	"intranet.example.org":          IntranetAddr,
+	// The captive portal's login page (SetCaptivePortal), on the router,
+	// as a guest network's portal resolves its own name.
+	PortalName: RouterAddr,
 }
 
 // DNSBehaviour is how the router's DNS server answers. The zero value is

@@ -341,6 +341,9 @@ func (l *Lab) build() error {
 		return err
 	}
 	l.closers = append(l.closers, l.web.close)
+	if err := l.startDiverted(); err != nil {
+		return err
+	}
 	if l.dns, err = startDNS(l.Router, RouterAddr+":53"); err != nil {
 		return err
 	}

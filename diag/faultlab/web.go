@@ -32,6 +32,10 @@ var WebNames = []string{"example.com", "intranet.example.org", "connectivitychec
 type webServer struct {
 	srvs []*http.Server
 	wg   sync.WaitGroup
+	// ca and caKey are the lab's trusted test CA, for the servers that
+	// stand in for the internet's (a captive portal, an expired site).
+	ca    *x509.Certificate
+	caKey *ecdsa.PrivateKey
 }
 
 // startWeb makes a test CA and a certificate for WebNames, writes the CA
@@ -40,7 +44,7 @@ type webServer struct {
 // another time than the user's machine, over NTP and HTTP alike.
 func startWeb(ns, dir string, now func() time.Time) (string, *webServer, error) {
 	caFile := filepath.Join(dir, "ca.pem")
-	cert, caPEM, err := makeCerts()
+	cert, caPEM, ca, caKey, err := makeCerts()
 	if err != nil {
 		return "", nil, err
 	}
@@ -56,7 +60,7 @@ func startWeb(ns, dir string, now func() time.Time) (string, *webServer, error) 
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "fault lab web server: %s\n", r.Host)
 	})
-	ws := &webServer{}
+	ws := &webServer{ca: ca, caKey: caKey}
 	plain, err := listenIn(ns, "0.0.0.0:80")
 	if err != nil {
 		return "", nil, err
@@ -91,10 +95,13 @@ func (ws *webServer) close() {
 
 // makeCerts returns a server certificate for WebNames and the lab's
 // addresses, and the PEM of the CA that signed it.
-func makeCerts() (tls.Certificate, []byte, error) {
+func makeCerts() (tls.Certificate, []byte, *x509.Certificate, *ecdsa.PrivateKey, error) {
+	fail := func(err error) (tls.Certificate, []byte, *x509.Certificate, *ecdsa.PrivateKey, error) {
+		return tls.Certificate{}, nil, nil, nil, err
+	}
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return tls.Certificate{}, nil, err
+		return fail(err)
 	}
 	now := time.Now()
 	caTmpl := &x509.Certificate{
@@ -108,15 +115,15 @@ func makeCerts() (tls.Certificate, []byte, error) {
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
-		return tls.Certificate{}, nil, err
+		return fail(err)
 	}
 	ca, err := x509.ParseCertificate(caDER)
 	if err != nil {
-		return tls.Certificate{}, nil, err
+		return fail(err)
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return tls.Certificate{}, nil, err
+		return fail(err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
@@ -130,8 +137,8 @@ func makeCerts() (tls.Certificate, []byte, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
-		return tls.Certificate{}, nil, err
+		return fail(err)
 	}
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, caPEM, nil
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, caPEM, ca, caKey, nil
 }

@@ -28,8 +28,23 @@ func init() {
 		New: func() diag.Checker {
 			return &HTTP{Method: "GET", FollowRedirects: true, TLSMinDays: defaultTLSMinDays, Timeout: diag.Duration(10 * time.Second)}
 		},
+		// A captive-portal probe that was answered in place of the site
+		// explains the HTTPS trouble behind the portal: certificates for
+		// the portal's name, redirects to its login page.
+		Examines: func(r diag.Result) []diag.Prerequisite {
+			if captive, _ := r.Observed["captive"].(bool); captive {
+				return []diag.Prerequisite{{What: PrereqCaptive}}
+			}
+			return nil
+		},
 	})
 }
+
+// PrereqCaptive is what a request relies on when a login page (captive
+// portal) may stand in for the site: a certificate that is not the site's,
+// a redirect to another host. The http check with captive: true examines
+// it.
+const PrereqCaptive = "captive-portal"
 
 const (
 	// maxBody caps how much of a response body is read for body_contains
@@ -194,6 +209,7 @@ type stages struct {
 	// exchange (redirects, a proxy's name), overlapping lookups counted
 	// once; lookups is how many there were.
 	lookups    int
+	remote     string // the address of the latest connection
 	inLookup   int
 	lookupFrom time.Time
 	lookupTime time.Duration
@@ -249,7 +265,14 @@ func (s *stages) trace() *httptrace.ClientTrace {
 		ConnectDone: func(_, _ string, err error) {
 			s.set(func(st *stage) { st.connected = st.connected || err == nil })
 		},
-		GotConn:           func(httptrace.GotConnInfo) { s.set(func(st *stage) { st.gotConn = true }) },
+		GotConn: func(info httptrace.GotConnInfo) {
+			s.set(func(st *stage) { st.gotConn = true })
+			if info.Conn != nil && info.Conn.RemoteAddr() != nil {
+				s.mu.Lock()
+				s.remote = info.Conn.RemoteAddr().String()
+				s.mu.Unlock()
+			}
+		},
 		TLSHandshakeStart: func() { s.set(func(st *stage) { st.tlsStarted = true }) },
 		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
 			s.set(func(st *stage) { st.tlsDone, st.tlsFailed = true, err != nil })
@@ -289,6 +312,14 @@ func (s *stages) nameLookups() (time.Duration, bool) {
 		d += time.Since(s.lookupFrom)
 	}
 	return d, s.lookups > 0
+}
+
+// remoteAddr is the address the latest connection went to, "" when not
+// known.
+func (s *stages) remoteAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remote
 }
 
 func (s *stages) snapshot() stage {
@@ -441,6 +472,13 @@ func (c *HTTP) Run(parent context.Context, t diag.Target) diag.Result {
 			return cancelled(parent)
 		}
 		r := c.requestFailure(t, u, proxyURL, err, st.snapshot(), timeout, now, len(hops))
+		if r.Upstream == nil && len(hops) > 0 && !c.Captive && redirectedElsewhere(u, hops) {
+			r.Upstream = &diag.Prerequisite{What: PrereqCaptive}
+		}
+		if c.Captive && r.Upstream != nil && r.Upstream.What == PrereqCaptive {
+			// The probe itself examines the portal: it cannot rely on it.
+			r.Upstream = nil
+		}
 		if c.Captive {
 			r = captiveNoAnswer(r, err)
 		}
@@ -506,6 +544,12 @@ func (c *HTTP) Run(parent context.Context, t diag.Target) diag.Result {
 	if len(hops) > 0 {
 		target = fmt.Sprintf("%s (after %s to %s)", shown, plural(len(hops), "redirect"), resp.Request.URL.Redacted())
 	}
+	if c.Captive && (!statusOK || (c.BodyContains != "" && !strings.Contains(string(body), c.BodyContains))) {
+		ev.body(body)
+		r = captivePortal(r, u, resp, body, st.remoteAddr(), describeStatusSpec(spec))
+		r.Evidence = ev.String()
+		return r
+	}
 	var fails []string
 	var hint string
 	if !statusOK {
@@ -533,6 +577,11 @@ func (c *HTTP) Run(parent context.Context, t diag.Target) diag.Result {
 	if len(fails) > 0 {
 		r.Status = diag.Fail
 		r.Message = fmt.Sprintf("%s %s: %s", method, target, strings.Join(fails, "; "))
+		if len(hops) > 0 && !sameHost(u, resp.Request.URL) {
+			// Sent to another host and not what was expected: a login
+			// page the network redirects to, should a probe find one.
+			r.Upstream = &diag.Prerequisite{What: PrereqCaptive}
+		}
 		if hint == "" {
 			hint = "the page is not the one expected: an error page, a login or maintenance page, or a changed application; the start of the body is in the evidence"
 		}
@@ -787,4 +836,89 @@ func (e *evidence) String() string { return strings.TrimRight(e.b.String(), "\n"
 func sensitiveHeader(name string) bool {
 	n := strings.ToLower(name)
 	return containsAny(n, "cookie", "auth", "token", "secret", "key", "session")
+}
+
+// sameHost reports whether two URLs name the same host.
+func sameHost(a, b *url.URL) bool {
+	return strings.EqualFold(strings.TrimSuffix(a.Hostname(), "."), strings.TrimSuffix(b.Hostname(), "."))
+}
+
+// redirectedElsewhere reports whether any redirect of an exchange led to
+// another host than the URL asked for.
+func redirectedElsewhere(u *url.URL, hops []hop) bool {
+	for _, h := range hops {
+		if to, err := url.Parse(h.location); err == nil && to.Hostname() != "" && !sameHost(u, to) {
+			return true
+		}
+	}
+	return false
+}
+
+// captivePortal judges a login-page probe that was answered with something
+// else than the site's answer: a redirect, or a page. It names the portal
+// (where the redirect leads, else the address that answered), so that a
+// person knows which network or device intercepts, and marks the result
+// as having found a portal, which explains the HTTPS trouble behind it.
+func captivePortal(r diag.Result, asked *url.URL, resp *http.Response, body []byte, answeredBy, want string) diag.Result {
+	final := resp.Request.URL
+	var portal *url.URL
+	how := ""
+	if loc := resp.Header.Get("Location"); resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != "" {
+		if to, err := final.Parse(loc); err == nil {
+			portal = to
+			how = fmt.Sprintf("redirected to %s (%s)", to.Redacted(), resp.Status)
+		}
+	}
+	if portal == nil && !sameHost(asked, final) {
+		portal = final
+		how = fmt.Sprintf("redirected to %s, which answered %s", final.Redacted(), resp.Status)
+	}
+	host, _, err := net.SplitHostPort(answeredBy)
+	if err != nil {
+		host = answeredBy
+	}
+	if portal == nil {
+		how = fmt.Sprintf("answered %s", resp.Status)
+		if len(body) > 0 {
+			how = fmt.Sprintf("answered %s with a page", resp.Status)
+			if title := htmlTitle(body); title != "" {
+				how += fmt.Sprintf(" titled %q", title)
+			}
+		}
+		if host != "" {
+			how += " from " + host
+		}
+	}
+	r = r.With("captive", true)
+	where := host
+	if portal != nil {
+		where = portal.Hostname()
+		r = r.With("portal_url", portal.Redacted())
+	}
+	if where != "" {
+		r = r.With("portal_host", where)
+	}
+	if host != "" {
+		r = r.With("answered_by", host)
+	}
+	r.Status = diag.Warn
+	r.Message = fmt.Sprintf("a login page (captive portal) intercepts web traffic: the probe %s was %s instead of the expected %s", asked.Redacted(), how, want)
+	if portal == nil {
+		r.Message = fmt.Sprintf("a login page (captive portal) intercepts web traffic: the probe %s %s instead of the expected %s", asked.Redacted(), how, want)
+	}
+	if where != "" {
+		r.Message += "; the portal is at " + where
+	}
+	r.Hint = "this network wants a login or its terms accepted before it lets traffic through, as hotel, airport and guest Wi-Fi do; until then secure websites fail with certificate errors: open a web browser, go to any http:// site (such as http://example.com), and accept the page that appears"
+	return r
+}
+
+var titleRE = regexp.MustCompile(`(?is)<title[^>]*>([^<]{1,120})</title>`)
+
+// htmlTitle returns the title of an HTML page, or "".
+func htmlTitle(body []byte) string {
+	if m := titleRE.FindSubmatch(body); m != nil {
+		return strings.Join(strings.Fields(string(m[1])), " ")
+	}
+	return ""
 }

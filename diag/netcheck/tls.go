@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
@@ -163,17 +164,31 @@ func tlsFailure(err error, endpoint, name string, now time.Time) (r diag.Result,
 		}
 	case errors.As(err, &host):
 		r.Message = fmt.Sprintf("the certificate %s presents is for %s, not %s", endpoint, certNames(host.Certificate), host.Host)
-		r.Hint = "connect with a name the certificate lists, or set server_name if the service is meant to be reached under another name; otherwise the server presents the wrong certificate (a default vhost or SNI not configured)"
+		r.Hint = "connect with a name the certificate lists, or set server_name if the service is meant to be reached under another name; otherwise the server presents the wrong certificate (a default vhost or SNI not configured), or a login page (captive portal) answers in the site's place"
+		// A portal that intercepts port 443 presents its own name.
+		r.Upstream = &diag.Prerequisite{What: PrereqCaptive}
 	case errors.As(err, &unknown):
 		c := unknown.Cert
-		if c != nil && c.Subject.String() == c.Issuer.String() {
-			r.Message = fmt.Sprintf("the certificate %s presents is self-signed (%s)", endpoint, certName(c))
-		} else if c != nil {
-			r.Message = fmt.Sprintf("the certificate %s presents is signed by an unknown authority (%s)", endpoint, c.Issuer)
-		} else {
-			r.Message = fmt.Sprintf("the certificate %s presents is signed by an unknown authority", endpoint)
+		if c != nil && len(certs) > 1 && !c.Equal(certs[0]) && c.Subject.String() == c.Issuer.String() {
+			// The server sent its root along: the authority this
+			// machine does not know is that root, the leaf's issuer.
+			c = certs[0]
 		}
-		r.Hint = "if the service uses a private CA, give its certificate in ca_file; if it should be public, the server may be missing its intermediate certificates; a TLS-inspecting proxy or antivirus also causes this"
+		switch {
+		case c != nil && c.Subject.String() == c.Issuer.String():
+			r.Message = fmt.Sprintf("the certificate %s presents is self-signed (%s)", endpoint, certName(c))
+			r.Hint = "if the service uses a private CA or a self-signed certificate, give it in ca_file; a login page (captive portal) or a device on the network answering in the site's place also causes this"
+		case c != nil && interceptorName(c.Issuer):
+			r.Message = fmt.Sprintf("the certificate %s presents is signed by '%s', which this machine does not trust: a security product or proxy is intercepting HTTPS", endpoint, issuerName(c))
+			r.Hint = fmt.Sprintf("a security product (antivirus, a firewall, a filtering proxy) decrypts HTTPS on the way and signs the sites' certificates itself; programs that do not trust its CA ('%s') fail: if the interception is your organisation's, install its CA certificate on this machine (or give it in ca_file); if nobody should be intercepting, tell the help desk, as someone may be reading this traffic", issuerName(c))
+		case c != nil:
+			r.Message = fmt.Sprintf("the certificate %s presents is signed by an unknown authority, '%s', which this machine does not trust: a security product or proxy may be intercepting HTTPS, or the server does not send its intermediate certificate", endpoint, issuerName(c))
+			r.Hint = fmt.Sprintf("compare with the issuer a browser on another network shows for this site: if it differs, something on this network (a security product, a proxy, a login page) answers in the site's place, and its CA ('%s') must be trusted or the interception stopped; if it is the same, the server must send its intermediate certificates, or the service uses a private CA to give in ca_file", issuerName(c))
+		default:
+			r.Message = fmt.Sprintf("the certificate %s presents is signed by an unknown authority", endpoint)
+			r.Hint = "if the service uses a private CA, give its certificate in ca_file; if it should be public, the server may be missing its intermediate certificates; a TLS-inspecting proxy or antivirus also causes this"
+		}
+		r.Upstream = &diag.Prerequisite{What: PrereqCaptive}
 	case errors.As(err, &invalid):
 		r.Message = fmt.Sprintf("the certificate chain of %s is invalid: %s", endpoint, invalid.Error())
 		r.Hint = "the server's certificate cannot be used for this connection: reissue it with the right key usage and chain"
@@ -255,4 +270,39 @@ func plural(n int, noun string) string {
 		return fmt.Sprintf("%d %s", n, noun)
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// issuerName is how a person recognises a certificate's issuer: its
+// common name, else its organisation, else the whole name.
+func issuerName(c *x509.Certificate) string {
+	switch {
+	case c.Issuer.CommonName != "":
+		return c.Issuer.CommonName
+	case len(c.Issuer.Organization) > 0:
+		return c.Issuer.Organization[0]
+	}
+	return c.Issuer.String()
+}
+
+// interceptorWords are found in the names of the CAs that security
+// products and filtering proxies sign intercepted sites with.
+var interceptorWords = []string{
+	"inspection", "intercept", "proxy", "firewall", "filter", "mitm", "decrypt",
+	"fortinet", "fortigate", "zscaler", "sophos", "kaspersky", "avast", "avg ", "eset",
+	"bitdefender", "norton", "mcafee", "palo alto", "netskope", "blue coat", "bluecoat",
+	"umbrella", "check point", "checkpoint", "forcepoint", "websense", "barracuda",
+	"untangle", "cisco", "watchguard", "sonicwall", "trend micro", "symantec web",
+	"securly", "lightspeed", "smoothwall", "contentkeeper", "iboss", "menlo",
+}
+
+// interceptorName reports whether an issuer looks like a TLS-inspecting
+// product's CA.
+func interceptorName(n pkix.Name) bool {
+	s := strings.ToLower(n.String())
+	for _, w := range interceptorWords {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }
