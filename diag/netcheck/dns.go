@@ -181,6 +181,17 @@ func (c *DNS) Run(parent context.Context, t diag.Target) diag.Result {
 	if c.NXDomainProbe {
 		return c.runProbe(ctx, parent, t, base, name, timeout)
 	}
+	r := c.resolve(ctx, parent, t, base, name, qname, qtype, code, timeout)
+	notFound := r.Observed["rcode"] == "NXDOMAIN" ||
+		(r.Observed["server"] == "system" && strings.Contains(r.Message, "does not resolve to any"))
+	if r.Status == diag.Fail && notFound && qtype != "PTR" && parent.Err() == nil {
+		r = c.compareForFiltering(ctx, t, r, name, code)
+	}
+	return r
+}
+
+// resolve looks the name up the way the check is set to.
+func (c *DNS) resolve(ctx, parent context.Context, t diag.Target, base diag.Result, name, qname, qtype string, code uint16, timeout time.Duration) diag.Result {
 	switch sr, isSystem := t.(diag.SystemResolver); {
 	case c.Server != "":
 		host, port, err := splitServer(c.Server, 53)
@@ -960,5 +971,92 @@ func (c *DNS) judgeProbe(base diag.Result, name, probe string, outcomes []probeO
 		r.Message = fmt.Sprintf("DNS answers honestly but slowly: %s, slower than max_latency (%s)", strings.Join(honest, ", "), c.MaxLatency.D())
 		r.Hint = "every lookup that is not cached waits this long: the DNS server is overloaded, far away (over a VPN), or its own upstream servers are slow; compare with another server, or ask the network team"
 	}
+	return r
+}
+
+// compareForFiltering asks every configured DNS server directly, within a
+// short bound, for a name that came back as not existing: when one says
+// NXDOMAIN while another gives addresses, the name exists and the first
+// filters (blocks) it, as DNS filters, parental controls and some VPNs'
+// servers do. Otherwise r stands, with the answers in the evidence.
+func (c *DNS) compareForFiltering(ctx context.Context, t diag.Target, r diag.Result, name string, code uint16) diag.Result {
+	cfg, err := targetNameservers(ctx, t)
+	if err != nil {
+		return r
+	}
+	servers := cfg.Servers
+	if c.Server != "" {
+		host, port, err := splitServer(c.Server, 53)
+		if err == nil {
+			asked := host
+			if port != 53 {
+				asked = net.JoinHostPort(host, strconv.Itoa(port))
+			}
+			servers = append([]string{asked}, slices.DeleteFunc(slices.Clone(servers), func(s string) bool { return s == asked })...)
+		}
+	}
+	if len(servers) < 2 {
+		return r
+	}
+	if len(servers) > maxNameserversAsked {
+		servers = servers[:maxNameserversAsked]
+	}
+	bound := hostsCompareBound
+	if d, ok := ctx.Deadline(); ok {
+		bound = min(bound, time.Until(d)-50*time.Millisecond)
+	}
+	if bound < 100*time.Millisecond {
+		return r
+	}
+	qctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	outcomes := make([]probeOutcome, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := probeServer(qctx, t, s, name, bound)
+			if code != dns.TypeA && o.problem == "" {
+				// probeServer asks for A; the type asked matters here.
+				if host, port, err := splitServer(s, 53); err == nil {
+					if a, err := exchange(qctx, t, net.JoinHostPort(host, strconv.Itoa(port)), name, code); err == nil {
+						l := fromMsg(a, code)
+						o.rcode, o.answers = l.rcode, l.answers
+					}
+				}
+			}
+			outcomes[i] = o
+		}()
+	}
+	wg.Wait()
+	var filtering, answering []string
+	var answers []string
+	var notes []string
+	for _, o := range outcomes {
+		switch {
+		case o.problem != "":
+			notes = append(notes, fmt.Sprintf(";; asked directly, %s %s", o.server, o.problem))
+		case o.rcode == "NXDOMAIN":
+			filtering = append(filtering, o.server)
+			notes = append(notes, fmt.Sprintf(";; asked directly, %s: NXDOMAIN", o.server))
+		case len(o.answers) > 0:
+			answering = append(answering, o.server)
+			if answers == nil {
+				answers = o.answers
+			}
+			notes = append(notes, fmt.Sprintf(";; asked directly, %s: %s", o.server, listValues(o.answers, 5)))
+		default:
+			notes = append(notes, fmt.Sprintf(";; asked directly, %s: %s with no records", o.server, o.rcode))
+		}
+	}
+	r.Evidence = strings.TrimSpace(r.Evidence + "\n" + strings.Join(notes, "\n"))
+	if len(filtering) == 0 || len(answering) == 0 {
+		return r
+	}
+	r = r.With("filtered_by", filtering).With("answered_by", answering).With("answers", answers)
+	r.Message = fmt.Sprintf("the DNS server %s says %s does not exist (NXDOMAIN), while %s answers %s: %s filters (blocks) this name",
+		strings.Join(filtering, ", "), name, strings.Join(answering, ", "), listValues(answers, 3), strings.Join(filtering, ", "))
+	r.Hint = fmt.Sprintf("the name exists, but %s hides it: a DNS filter, parental control, security product or a VPN's DNS server blocks it; if the name should be reachable, ask whoever runs %s to allow it, or use %s", strings.Join(filtering, ", "), strings.Join(filtering, ", "), strings.Join(answering, ", "))
 	return r
 }

@@ -566,3 +566,33 @@ func TestDNSNXDomainProbe(t *testing.T) {
 		t.Error("nxdomain_probe with type MX validates")
 	}
 }
+
+// TestDNSFilteringNamed: a name one configured server says does not exist
+// while another answers it is filtered by the first, and the check says
+// which.
+func TestDNSFilteringNamed(t *testing.T) {
+	honest := startDNS(t)
+	zone := zoneHandler(t)
+	filtering := startDNSWith(t, dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		if strings.EqualFold(q.Question[0].Name, "www.test.") {
+			m := new(dns.Msg)
+			m.SetRcode(q, dns.RcodeNameError)
+			w.WriteMsg(m)
+			return
+		}
+		zone(w, q)
+	}))
+	resolv := filepath.Join(t.TempDir(), "resolv.conf")
+	os.WriteFile(resolv, []byte("nameserver 192.0.2.53\nnameserver 192.0.2.54\n"), 0o644)
+	target := tcpOnly{redirected{Target: diag.NewLocal(),
+		addrs: map[string]string{"192.0.2.53:53": filtering, "192.0.2.54:53": honest},
+		files: map[string]string{resolvConfPath: resolv}}}
+	r := run(t, dnsCheck(t, "", "www.test", "A", nil), target)
+	expect(t, r, diag.Fail, "the DNS server 192.0.2.53 says www.test does not exist (NXDOMAIN), while 192.0.2.54 answers 192.0.2.10", "filters")
+	// A name that really does not exist stays NXDOMAIN, with no blame.
+	r = run(t, dnsCheck(t, "", "missing.test", "A", nil), target)
+	expect(t, r, diag.Fail, "does not exist (NXDOMAIN")
+	if strings.Contains(r.Message, "filters") {
+		t.Errorf("a missing name is called filtered: %q", r.Message)
+	}
+}
