@@ -1,9 +1,13 @@
 package netcheck
 
 import (
+	"bufio"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -33,12 +37,26 @@ func init() {
 // connections fails: it is what a laptop carries home from the office.
 type Proxy struct {
 	Timeout diag.Duration `yaml:"timeout" doc:"how long each proxy has to accept a connection; they are tried at the same time (default 3s)"`
+	URL     string        `yaml:"url" doc:"a web address to ask each proxy for (CONNECT for https, GET for http), so that a proxy that accepts connections but demands a password (407) or refuses to relay fails; the proxy auto-configuration script is fetched too. Empty: only connect"`
+}
+
+func (c *Proxy) Validate() error {
+	if c.URL == "" {
+		return nil
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return diag.FieldErrorf("url", "%q is not an http or https URL", c.URL)
+	}
+	return nil
 }
 
 // proxyEndpoint is one address to try, and the settings that name it.
 type proxyEndpoint struct {
 	addr  string
 	shown string // the setting as a person reads it, without credentials
+	raw   string // the setting's URL
+	pac   bool   // a proxy auto-configuration script, fetched rather than asked to relay
 }
 
 func (c *Proxy) Run(parent context.Context, t diag.Target) diag.Result {
@@ -76,7 +94,7 @@ func (c *Proxy) Run(parent context.Context, t diag.Target) diag.Result {
 			return
 		}
 		seen[addr] = true
-		endpoints = append(endpoints, proxyEndpoint{addr: addr, shown: shown})
+		endpoints = append(endpoints, proxyEndpoint{addr: addr, shown: shown, raw: raw})
 	}
 	for _, p := range settings.Proxies {
 		shown := fmt.Sprintf("%s for %s (%s)", redactProxy(p.URL), schemeWords(p.Scheme), p.Source)
@@ -87,11 +105,20 @@ func (c *Proxy) Run(parent context.Context, t diag.Target) diag.Result {
 		shown := fmt.Sprintf("the auto-configuration script %s (%s)", redactProxy(settings.AutoConfigURL), settings.AutoConfigSource)
 		described = append(described, shown)
 		add(settings.AutoConfigURL, shown)
+		if n := len(endpoints); n > 0 && endpoints[n-1].raw == settings.AutoConfigURL {
+			endpoints[n-1].pac = true
+		}
 	}
 
 	failures := dialAll(ctx, t, endpoints)
 	if parent.Err() != nil {
 		return cancelled(parent)
+	}
+	if refusals := c.askAll(ctx, t, endpoints, failures); len(refusals) > 0 {
+		if parent.Err() != nil {
+			return cancelled(parent)
+		}
+		return proxyRefusals(r, t, "proxy settings: "+strings.Join(described, "; "), refusals)
 	}
 	summary := "proxy settings: " + strings.Join(described, "; ")
 	if len(failures) == 0 {
@@ -204,4 +231,150 @@ func dialAll(ctx context.Context, t diag.Target, endpoints []proxyEndpoint) map[
 	}
 	wg.Wait()
 	return failures
+}
+
+// proxyRefusal is a proxy that accepted the connection and then would not
+// do its job.
+type proxyRefusal struct {
+	e      proxyEndpoint
+	status int    // the HTTP status it answered with, or 0
+	why    string // what went wrong, in words
+}
+
+// askAll asks each reachable proxy for c.URL, and fetches the
+// auto-configuration script, at the same time.
+func (c *Proxy) askAll(ctx context.Context, t diag.Target, endpoints []proxyEndpoint, failed map[string]string) []proxyRefusal {
+	target, err := url.Parse(c.URL)
+	if c.URL == "" || err != nil {
+		target = nil
+	}
+	var mu sync.Mutex
+	var out []proxyRefusal
+	var wg sync.WaitGroup
+	for _, e := range endpoints {
+		if _, bad := failed[e.addr]; bad {
+			continue
+		}
+		u, err := url.Parse(e.raw)
+		if err != nil || (!e.pac && (target == nil || !strings.EqualFold(u.Scheme, "http"))) {
+			continue // SOCKS and TLS proxies: reaching them is all that is checked
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ref := askProxy(ctx, t, e, u, target)
+			if ref.why != "" {
+				mu.Lock()
+				out = append(out, ref)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// askProxy sends one request through the proxy (CONNECT for https, an
+// absolute-URI GET for http), or fetches the PAC file, and says what was
+// wrong with the answer, if anything.
+func askProxy(ctx context.Context, t diag.Target, e proxyEndpoint, u, target *url.URL) proxyRefusal {
+	ref := proxyRefusal{e: e}
+	conn, err := dialTarget(ctx, t, "tcp", e.addr)
+	if err != nil {
+		return ref // dialAll just reached it; a second failure is not news
+	}
+	defer conn.Close()
+	var req *http.Request
+	switch {
+	case e.pac:
+		req, _ = http.NewRequest(http.MethodGet, u.String(), nil)
+		req.Header.Set("Connection", "close")
+	case strings.EqualFold(target.Scheme, "https"):
+		host := target.Host
+		if target.Port() == "" {
+			host = net.JoinHostPort(target.Hostname(), "443")
+		}
+		req = &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: host}, Host: host, Header: http.Header{}}
+	default:
+		req, _ = http.NewRequest(http.MethodGet, target.String(), nil)
+		req.Header.Set("Connection", "close")
+	}
+	if !e.pac && u.User != nil {
+		pw, _ := u.User.Password()
+		req.Header.Set("Proxy-Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw)))
+	}
+	var werr error
+	if e.pac || req.Method == http.MethodConnect {
+		werr = req.Write(conn)
+	} else {
+		werr = req.WriteProxy(conn)
+	}
+	if werr != nil {
+		ref.why = "it closed the connection before the request was sent: " + rootCause(werr)
+		return ref
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		ref.why = "it accepted the connection but did not answer the request"
+		if classify(err) != problemTimeout {
+			ref.why += ": " + rootCause(err)
+		}
+		return ref
+	}
+	defer resp.Body.Close()
+	ref.status = resp.StatusCode
+	if e.pac {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		switch {
+		case resp.StatusCode != http.StatusOK:
+			ref.why = "the script cannot be fetched: " + resp.Status
+		case !strings.Contains(string(body), "FindProxyForURL"):
+			ref.why = "what it serves is not a proxy auto-configuration script (no FindProxyForURL)"
+		}
+		return ref
+	}
+	switch {
+	case resp.StatusCode == http.StatusProxyAuthRequired:
+		ref.why = "it asks for a user name and password (407 Proxy Authentication Required)"
+		if u.User != nil {
+			ref.why = "it does not accept the user name and password in the setting (407 Proxy Authentication Required)"
+		}
+	case req.Method == http.MethodConnect && resp.StatusCode/100 != 2:
+		ref.why = fmt.Sprintf("it refuses to relay to %s: %s", req.Host, resp.Status)
+	case req.Method != http.MethodConnect && resp.StatusCode >= 500:
+		ref.why = fmt.Sprintf("it could not fetch %s: %s", target.Redacted(), resp.Status)
+	case req.Method != http.MethodConnect && resp.StatusCode == http.StatusForbidden:
+		ref.why = fmt.Sprintf("it refuses to fetch %s: %s", target.Redacted(), resp.Status)
+	}
+	return ref
+}
+
+func proxyRefusals(r diag.Result, t diag.Target, summary string, refs []proxyRefusal) diag.Result {
+	var parts, statuses []string
+	auth, pac := false, false
+	for _, f := range refs {
+		parts = append(parts, fmt.Sprintf("%s: %s", f.e.addr, f.why))
+		if f.status == http.StatusProxyAuthRequired {
+			auth = true
+		}
+		pac = pac || f.e.pac
+		if f.status != 0 {
+			statuses = append(statuses, fmt.Sprint(f.status))
+		}
+	}
+	r.Status = diag.Fail
+	if len(statuses) > 0 {
+		r = r.With("proxy_status", statuses)
+	}
+	r.Message = summary + "; " + strings.Join(parts, "; ")
+	switch {
+	case auth:
+		r.Message = "the proxy asks for a user name and password (407), so requests through it fail; " + r.Message
+		r.Hint = "programs that cannot sign in to the proxy (most command-line tools, updaters, many apps) fail, while a browser may ask for the password: put the user name and password in the proxy setting (http://USER:PASSWORD@proxy:port), sign in to the proxy where the organisation says how, or ask the help desk for the proxy account"
+	case pac:
+		r.Hint = "the proxy auto-configuration script cannot be fetched, so browsers fall back to going directly, which a company network may block: check the address in the proxy settings (Windows: Settings > Network & internet > Proxy; macOS: System Settings > Network > Details > Proxies), and that the server that serves it is up"
+	default:
+		r.Hint = "the proxy accepts connections but does not pass requests on: it may block the site, be overloaded or have lost its own connection; away from the office, switch the proxy off; in the office, tell the network team, with this result"
+	}
+	return r
 }

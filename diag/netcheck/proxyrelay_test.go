@@ -1,0 +1,99 @@
+package netcheck
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/triage-dev/triage/diag"
+)
+
+// fakeProxy is a loopback HTTP proxy that answers every request with
+// status (CONNECT included) unless the request carries credentials and
+// status is 407.
+func fakeProxy(t *testing.T, status int) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				code := status
+				if code == 407 && req.Header.Get("Proxy-Authorization") != "" {
+					code = 200
+				}
+				io.WriteString(c, "HTTP/1.1 "+itoa(code)+" "+http.StatusText(code)+"\r\nContent-Length: 0\r\n\r\n")
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func proxyRelayCheck(t *testing.T) *Proxy {
+	c := newKind[*Proxy](t, "proxy")
+	c.URL = "https://example.com/"
+	return c
+}
+
+// TestProxyAsksForPassword: a proxy that accepts connections but answers
+// 407 fails, in words a person understands; with credentials in the
+// setting it passes.
+func TestProxyAsksForPassword(t *testing.T) {
+	p := fakeProxy(t, 407)
+	set := diag.ProxySettings{Proxies: []diag.Proxy{{Scheme: "https", URL: p, Source: "HTTPS_PROXY"}}}
+	r := run(t, proxyRelayCheck(t), proxyMachine{plainTarget{diag.NewLocal()}, set})
+	expect(t, r, diag.Fail, "the proxy asks for a user name and password (407)", "407 Proxy Authentication Required")
+	if r.Hint == "" {
+		t.Error("no hint")
+	}
+
+	withAuth := "http://alice:secret@" + p[len("http://"):]
+	set = diag.ProxySettings{Proxies: []diag.Proxy{{Scheme: "https", URL: withAuth, Source: "HTTPS_PROXY"}}}
+	r = run(t, proxyRelayCheck(t), proxyMachine{plainTarget{diag.NewLocal()}, set})
+	expect(t, r, diag.Pass, "accepts connections")
+}
+
+// TestProxyRefusesToRelay: a proxy that answers CONNECT with 403 fails.
+func TestProxyRefusesToRelay(t *testing.T) {
+	p := fakeProxy(t, 403)
+	set := diag.ProxySettings{Proxies: []diag.Proxy{{Scheme: "https", URL: p, Source: "HTTPS_PROXY"}}}
+	r := run(t, proxyRelayCheck(t), proxyMachine{plainTarget{diag.NewLocal()}, set})
+	expect(t, r, diag.Fail, "refuses to relay to example.com:443", "403")
+}
+
+// TestProxyPACMissing: an auto-configuration script that cannot be
+// fetched fails; one that is served passes.
+func TestProxyPACMissing(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/proxy.pac" {
+			io.WriteString(w, "function FindProxyForURL(url, host) { return \"DIRECT\"; }")
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	set := diag.ProxySettings{AutoConfigURL: srv.URL + "/wpad.dat", AutoConfigSource: "Windows Internet settings"}
+	r := run(t, proxyRelayCheck(t), proxyMachine{plainTarget{diag.NewLocal()}, set})
+	expect(t, r, diag.Fail, "the script cannot be fetched: 404")
+	set.AutoConfigURL = srv.URL + "/proxy.pac"
+	r = run(t, proxyRelayCheck(t), proxyMachine{plainTarget{diag.NewLocal()}, set})
+	expect(t, r, diag.Pass)
+}
