@@ -145,26 +145,6 @@ var faultScenarios = []faultScenario{
 		}
 		return l.SetProxy(u)
 	}},
-	{name: "path MTU black hole", self: "path-mtu", conn: "path-mtu", fault: func(l *faultlab.Lab) error {
-		// A link beyond the router with a smaller MTU, and the ICMP
-		// "fragmentation needed" that would say so filtered: packets over
-		// 1280 bytes vanish, smaller ones pass.
-		return l.Nft(nftRules(nil, []string{"meta length > 1280 drop"}))
-	}},
-	{name: "loss beyond the router", self: "internet-loss", conn: "internet-loss", fault: func(l *faultlab.Lab) error {
-		// The provider's network loses three packets in five; the link
-		// to the router loses none. Counted, as in "packet loss".
-		return l.Nft(nftRules(nil, []string{`iifname "` + faultlab.RouterUserIface + `" numgen inc mod 5 { 0, 2, 4 } drop`}))
-	}},
-	{name: "proxy asks for a password", self: "proxy", conn: "proxy", fault: func(l *faultlab.Lab) error {
-		// The office proxy is up, but answers 407 to a request without
-		// a user name and password.
-		u, err := l.StartProxy(faultlab.ProxyBehaviour{RequireAuth: true})
-		if err != nil {
-			return err
-		}
-		return l.SetProxy(u)
-	}},
 }
 
 // nftRules is a ruleset for the router: rules in its input and forward
