@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -117,19 +116,19 @@ die $msg unless $ok; print "TOKEN=$auth\n";`)
 	}
 	srv := exec.Command(RTServer, "--port", fmt.Sprint(port))
 	srv.Env, srv.Dir, srv.Stdout, srv.Stderr = env, dir, logf, logf
-	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(srv)
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		// rt-server may have children: end its own process group only.
-		_ = syscall.Kill(-srv.Process.Pid, syscall.SIGTERM)
+		endProcessGroup(srv, false)
 		done := make(chan struct{})
 		go func() { srv.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
+			endProcessGroup(srv, true)
 			<-done
 		}
 		logf.Close()
