@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -121,6 +123,10 @@ func (c *Loss) judge(host, gw string, h, g pingFigures) diag.Result {
 		r.Status, r.Message, r.Hint, r.Upstream = h.r.Status, h.r.Message, h.r.Hint, h.r.Upstream
 		if r.Status == diag.Pass || r.Status == "" {
 			r.Status = diag.Error
+		}
+		if _, err := netip.ParseAddr(host); err != nil && r.Status == diag.Error && r.Upstream == nil && strings.Contains(r.Message, "did not finish") {
+			// ping resolves the name first: slow DNS servers hold it up.
+			r.Upstream = &diag.Prerequisite{What: diag.PrereqDNSServer}
 		}
 		return r
 	}

@@ -314,6 +314,11 @@ func (c *PathMTU) judge(t diag.Target, host, gw string, paths map[string]*mtuPat
 		r.Status = diag.Error
 		r.Message = fmt.Sprintf("cannot send don't-fragment probes to %s: %v", host, small.err)
 		r.Hint = "the ping command could not send the probes; the evidence says why"
+		if _, err := netip.ParseAddr(host); err != nil && (errors.Is(small.err, context.DeadlineExceeded) || classify(small.err) == problemTimeout) {
+			// ping resolves the name first: slow DNS servers hold it up.
+			r.Message = fmt.Sprintf("the probes to %s did not finish in time: looking up the name is slow", host)
+			r.Upstream = &diag.Prerequisite{What: diag.PrereqDNSServer}
+		}
 		return r
 	}
 	// The router first: a black hole on the local link (a VPN, a Wi-Fi

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/triage-dev/triage/diag"
 )
@@ -178,5 +179,27 @@ func TestMTUArgv(t *testing.T) {
 	}
 	if got := strings.Join(mtuArgv("linux", "192.0.2.1", 1280), " "); got != "ping -M do -s 1252 -c 2 -i 0.2 -W 1 192.0.2.1" {
 		t.Errorf("linux address: %q", got)
+	}
+}
+
+// slowResolver is a target whose ping commands hang, as they do while a
+// slow DNS server holds up the name's lookup.
+type slowResolver struct{ *machine }
+
+func (s slowResolver) Run(ctx context.Context, c diag.Command) (diag.CommandResult, error) {
+	<-ctx.Done()
+	return diag.CommandResult{}, ctx.Err()
+}
+
+// TestPathMTUSlowNames: probes held up by the name lookup are put down to
+// the DNS servers, not reported as the path's fault.
+func TestPathMTUSlowNames(t *testing.T) {
+	m := newMachine("linux")
+	c := pmtuCheck(t)
+	c.Timeout = dur(2 * time.Second)
+	r := run(t, c, slowResolver{m})
+	expect(t, r, diag.Error, "looking up the name is slow")
+	if r.Upstream == nil || r.Upstream.What != diag.PrereqDNSServer {
+		t.Errorf("upstream = %v, want the DNS servers", r.Upstream)
 	}
 }
