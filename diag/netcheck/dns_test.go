@@ -596,3 +596,21 @@ func TestDNSFilteringNamed(t *testing.T) {
 		t.Errorf("a missing name is called filtered: %q", r.Message)
 	}
 }
+
+// TestNameserversExplainNames: DNS servers found slow explain a name that
+// did not resolve in time, whichever check needed it (a clock's NTP
+// server); DNS servers that answer well explain nothing.
+func TestNameserversExplainNames(t *testing.T) {
+	for _, status := range []diag.Status{diag.Warn, diag.Pass} {
+		checks := []diag.Check{{ID: "dns-servers", Kind: "nameservers", Group: "p"}, {ID: "clock", Kind: "time", Group: "p"}}
+		results := []diag.Result{
+			{ID: "dns-servers", Kind: "nameservers", Title: "DNS servers", Status: status, Message: "slow"},
+			diag.Result{ID: "clock", Kind: "time", Title: "Clock", Status: diag.Error, Message: "cannot resolve pool.ntp.org"}.WithUpstream(diag.NeedName("pool.ntp.org")),
+		}
+		diag.Attribute(checks, results)
+		blocked := results[1].BlockedBy == "dns-servers"
+		if blocked != (status == diag.Warn) {
+			t.Errorf("DNS servers %s: clock blocked by %q", status, results[1].BlockedBy)
+		}
+	}
+}

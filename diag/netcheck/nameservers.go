@@ -20,8 +20,15 @@ func init() {
 		Name:    "nameservers",
 		Summary: "Checks that DNS servers are configured, and asks each of them at once whether it answers.",
 		New:     func() diag.Checker { return &Nameservers{Timeout: diag.Duration(2 * time.Second)} },
-		Examines: func(diag.Result) []diag.Prerequisite {
-			return []diag.Prerequisite{{What: diag.PrereqDNSServer}}
+		// DNS servers found dead or slow also explain a name that did not
+		// resolve (in time), whichever check needed it: a clock's NTP
+		// server, a probe's host.
+		Examines: func(r diag.Result) []diag.Prerequisite {
+			e := []diag.Prerequisite{{What: diag.PrereqDNSServer}}
+			if r.Status == diag.Fail || r.Status == diag.Warn {
+				e = append(e, diag.Prerequisite{What: diag.PrereqName})
+			}
+			return e
 		},
 	})
 }
