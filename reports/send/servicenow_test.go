@@ -251,7 +251,9 @@ type vendorFailure struct {
 	at         string
 	status     int
 	retryAfter string
-	body       string
+	// header holds more headers of the answer.
+	header map[string]string
+	body   string
 	// times is how many matching requests fail; 0 is all of them.
 	times int
 	// want is the error's type; nil when the send succeeds after the
@@ -291,6 +293,9 @@ func checkVendorFailures(t *testing.T, fake func() http.Handler, dest func(url s
 				}
 				if vf.retryAfter != "" {
 					w.Header().Set("Retry-After", vf.retryAfter)
+				}
+				for k, v := range vf.header {
+					w.Header().Set(k, v)
 				}
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(vf.status)
