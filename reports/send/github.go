@@ -156,15 +156,20 @@ func githubBody(report string, atts []Attachment, limit int) string {
 		return report + tail.String()
 	}
 	note := "\n\n**[The report was cut here at GitHub's 65,536-character limit; the full report is in the HTML and JSON files.]**"
-	room := limit - utf16Len(tail.String()) - utf16Len(note) - len("\n```")
-	kept := cutUTF16(report, room)
+	return cutMarkdown(report, limit-utf16Len(tail.String())-utf16Len(note)) + note + tail.String()
+}
+
+// cutMarkdown shortens Markdown to at most room UTF-16 code units, at the
+// end of a line, closing a code block the cut left open.
+func cutMarkdown(md string, room int) string {
+	kept := cutUTF16(md, room-len("\n```"))
 	if i := strings.LastIndexByte(kept, '\n'); i > len(kept)/2 {
 		kept = kept[:i] // end on a whole line
 	}
 	if strings.Count("\n"+kept, "\n```")%2 == 1 {
 		kept += "\n```" // close a code block the cut left open
 	}
-	return kept + note + tail.String()
+	return kept
 }
 
 func utf16Len(s string) int {
