@@ -128,6 +128,10 @@ func (d *Destination) Problems() []Problem {
 		if d.Project == "" {
 			add("project", "missing: the project's id or path, such as group/app")
 		}
+	case "servicenow":
+		if strings.Trim(d.Table, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+			add("table", "want a table's name, such as incident")
+		}
 	case "https":
 		if m := strings.ToUpper(d.Method); m != "" && m != "POST" && m != "PUT" {
 			add("method", "want POST or PUT")

@@ -219,3 +219,39 @@ func TestSendGitLabFailures(t *testing.T) {
 			{name: "429 too long", at: "GET /api/v4/projects/", status: 429, retryAfter: "60", want: ErrUnavailable, body: "Retry later\n", says: "Retry later (it asked to wait 1m0s)"},
 		}, token)
 }
+
+// TestVendorDestinations: the four types are known to the config file's
+// checks, with their own mistakes named by field (the config parser
+// turns the field into file:line:col).
+func TestVendorDestinations(t *testing.T) {
+	for _, typ := range []string{"servicenow", "zendesk", "github", "gitlab"} {
+		if !strings.Contains(strings.Join(Types(), ","), typ) {
+			t.Errorf("type %s is not registered", typ)
+		}
+	}
+	for _, tc := range []struct {
+		d     Destination
+		field string // "" when d is right
+	}{
+		{Destination{Type: "servicenow", URL: "https://acme.service-now.com", Credential: Credential{"env:SN"}}, ""},
+		{Destination{Type: "servicenow", URL: "https://acme.service-now.com", Table: "sc_req_item", Auth: "bearer"}, ""},
+		{Destination{Type: "servicenow", URL: "https://acme.service-now.com", Table: "incident^ORactive=true"}, "table"},
+		{Destination{Type: "servicenow", URL: "https://acme.service-now.com", Auth: "token"}, "auth"},
+		{Destination{Type: "zendesk", URL: "https://acme.zendesk.com", Credential: Credential{"file:~/.config/triage/zendesk"}}, ""},
+		{Destination{Type: "zendesk", URL: "http://acme.zendesk.com"}, "url"},
+		{Destination{Type: "github", URL: "https://api.github.com", Project: "octocat/Hello-World"}, ""},
+		{Destination{Type: "github", URL: "https://api.github.com", Project: "Hello-World"}, "project"},
+		{Destination{Type: "github", URL: "https://api.github.com", Project: "o/r", Auth: "basic"}, "auth"},
+		{Destination{Type: "gitlab", URL: "https://gitlab.example.com", Project: "group/sub/app"}, ""},
+		{Destination{Type: "gitlab", URL: "https://gitlab.example.com", Project: "1234", Auth: "bearer"}, ""},
+		{Destination{Type: "gitlab", URL: "https://gitlab.example.com"}, "project"},
+	} {
+		ps := tc.d.Problems()
+		switch {
+		case tc.field == "" && len(ps) > 0:
+			t.Errorf("%s %+v: %v", tc.d.Type, tc.d, ps)
+		case tc.field != "" && (len(ps) != 1 || ps[0].Field != tc.field):
+			t.Errorf("%s %+v: %v, want one problem in %s", tc.d.Type, tc.d, ps, tc.field)
+		}
+	}
+}
