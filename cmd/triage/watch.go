@@ -322,14 +322,16 @@ func (w *watcher) run(ctx context.Context) error {
 		}
 		target := w.local
 		if w.dialer != nil {
-			if conn != nil && !connAlive(ctx, conn) {
-				conn.Close()
-				conn = nil
-				if ctx.Err() != nil {
-					break
-				}
-				if err := w.lose(&lost, errors.New("the connection stopped answering")); err != nil {
-					return err
+			if conn != nil {
+				if aerr := connAlive(ctx, conn); aerr != nil {
+					conn.Close()
+					conn = nil
+					if ctx.Err() != nil {
+						break
+					}
+					if err := w.lose(&lost, fmt.Errorf("the connection stopped answering: %w", aerr)); err != nil {
+						return err
+					}
 				}
 			}
 			if conn == nil {
@@ -461,13 +463,16 @@ func permanentConnectError(k remote.ErrorKind) bool {
 	return false
 }
 
-// connAlive checks that an SSH connection still carries commands: a lost
-// one fails to open a session at once.
-func connAlive(ctx context.Context, t *remote.Target) bool {
+// connAlive checks that an SSH connection still carries commands (a lost
+// one fails to open a session at once), and says why not.
+func connAlive(ctx context.Context, t *remote.Target) error {
 	ctx, cancel := context.WithTimeout(ctx, watchProbeTimeout)
 	defer cancel()
 	_, err := t.Run(ctx, diag.Command{Argv: []string{"true"}})
-	return err == nil || errors.Is(err, diag.ErrUnsupported) || errors.Is(err, diag.ErrCommandNotFound)
+	if err == nil || errors.Is(err, diag.ErrUnsupported) || errors.Is(err, diag.ErrCommandNotFound) {
+		return nil
+	}
+	return err
 }
 
 // liveView shows a watch as it goes on stderr. On a terminal: one line per
