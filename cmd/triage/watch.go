@@ -487,6 +487,8 @@ type liveView struct {
 	strip map[string][]diag.Status
 	prev  map[string]diag.Status
 	n     int
+	// width is the terminal's width (a test hook; nil asks the terminal).
+	width func() int
 }
 
 // liveStrip is how many rounds the strip shows.
@@ -555,17 +557,32 @@ func (v *liveView) redraw(at time.Time, h reports.Host) {
 	if v.drawn > 0 {
 		fmt.Fprintf(&b, "\x1b[%dA", v.drawn)
 	}
+	// A line longer than the terminal would wrap, and moving back up by
+	// the lines drawn would then land in the wrong place: every line is
+	// cut to the width, less one column (some terminals wrap on the last).
+	cols := max(v.termWidth()-1, 20)
 	lines := 0
 	line := func(s string) {
 		b.WriteString("\r\x1b[K" + s + "\n")
 		lines++
 	}
-	line(fmt.Sprintf("triage watch · round %d at %s · Ctrl-C to stop", v.n, at.Format("15:04:05")))
-	width := 0
+	line(fitRunes(fmt.Sprintf("triage watch · round %d at %s · Ctrl-C to stop", v.n, at.Format("15:04:05")), cols))
+	titleW, seen := 0, 0
 	for _, r := range h.Results {
 		if !r.OtherPlatform {
-			width = max(width, min(len([]rune(r.Title)), 32))
+			titleW = max(titleW, min(len([]rune(r.Title)), 32))
+			seen = max(seen, len(v.strip[liveKey(r)]))
 		}
+	}
+	// "  TITLE STRIP VALUE": the title takes at most a third of the width,
+	// so that what is wrong keeps some room; the strip is as wide as the
+	// rounds so far, up to liveStrip; on a very narrow terminal it shows
+	// fewer rounds, then the title gives way.
+	titleW = min(titleW, max(cols/3, 8))
+	stripN := min(liveStrip, seen, max(cols-3-titleW-1, 0))
+	if stripN < 10 {
+		titleW = max(min(titleW, cols-3-10-1), 4)
+		stripN = min(liveStrip, seen, max(cols-3-titleW-1, 0))
 	}
 	for _, r := range h.Results {
 		if r.OtherPlatform {
@@ -573,13 +590,12 @@ func (v *liveView) redraw(at time.Time, h reports.Host) {
 		}
 		var strip strings.Builder
 		s := v.strip[liveKey(r)]
-		strip.WriteString(strings.Repeat(" ", liveStrip-len(s)))
+		if len(s) > stripN {
+			s = s[len(s)-stripN:]
+		}
+		strip.WriteString(strings.Repeat(" ", stripN-len(s)))
 		for _, st := range s {
 			strip.WriteString(v.paint(st, liveSymbol[st].mark))
-		}
-		title := []rune(r.Title)
-		if len(title) > width {
-			title = append(title[:width-1], '…')
 		}
 		value := ""
 		if k, x, ok := reports.KeyValue(r.Observed); ok {
@@ -588,10 +604,11 @@ func (v *liveView) redraw(at time.Time, h reports.Host) {
 		if isProblemStatus(r.Status) && r.BlockedBy == "" {
 			value = strings.TrimSpace(value + " " + firstLine(r.Message))
 		}
-		if len(value) > 60 {
-			value = value[:59] + "…"
+		out := fmt.Sprintf("  %s %s", padRunes(fitRunes(r.Title, titleW), titleW), strip.String())
+		if room := cols - (3 + titleW + stripN + 1); room >= 2 && value != "" {
+			out += " " + fitRunes(value, room)
 		}
-		line(fmt.Sprintf("  %-*s %s %s", width, string(title), strip.String(), value))
+		line(out)
 	}
 	// Lines left over from a longer view are cleared.
 	for i := lines; i < v.drawn; i++ {
@@ -599,6 +616,36 @@ func (v *liveView) redraw(at time.Time, h reports.Host) {
 	}
 	v.drawn = lines
 	fmt.Fprint(v.io.Err, b.String())
+}
+
+// termWidth is the terminal's width in columns, 80 when it cannot tell.
+func (v *liveView) termWidth() int {
+	if v.width != nil {
+		return v.width()
+	}
+	if f, ok := v.io.Err.(interface{ Fd() uintptr }); ok {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return 80
+}
+
+// fitRunes cuts s to n characters, the last an ellipsis when cut.
+func fitRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	if n <= 0 {
+		return ""
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// padRunes pads s with spaces to n characters.
+func padRunes(s string, n int) string {
+	return s + strings.Repeat(" ", max(n-len([]rune(s)), 0))
 }
 
 // event says something about the watch itself.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/triage-dev/triage/diag"
 	"github.com/triage-dev/triage/playbooks"
 	"github.com/triage-dev/triage/remote"
 	"github.com/triage-dev/triage/remote/sshtest"
@@ -256,5 +258,127 @@ func TestWatchSSHConnectionLost(t *testing.T) {
 		if !strings.Contains(errOut.String(), s) {
 			t.Errorf("the live view did not say %q:\n%s", s, errOut.String())
 		}
+	}
+}
+
+// The live view's test lives here, beside the watch's other new tests.
+
+// vscreen is as much of a terminal as the live view uses: text, CR, LF,
+// ESC[K (clear to the end of the line) and ESC[nA (up n lines), wrapping
+// at its width like a terminal does.
+type vscreen struct {
+	width    int
+	rows     [][]rune
+	row, col int
+	wrapped  int // lines that wrapped: the redraw would go wrong
+}
+
+func (s *vscreen) Write(p []byte) (int, error) {
+	in := []rune(string(p))
+	for i := 0; i < len(in); i++ {
+		for s.row >= len(s.rows) {
+			s.rows = append(s.rows, nil)
+		}
+		switch c := in[i]; {
+		case c == '\r':
+			s.col = 0
+		case c == '\n':
+			s.row, s.col = s.row+1, 0
+		case c == 0x1b && i+1 < len(in) && in[i+1] == '[':
+			j := i + 2
+			n := 0
+			for ; j < len(in) && in[j] >= '0' && in[j] <= '9'; j++ {
+				n = n*10 + int(in[j]-'0')
+			}
+			switch in[j] {
+			case 'K':
+				s.rows[s.row] = s.rows[s.row][:min(s.col, len(s.rows[s.row]))]
+			case 'A':
+				s.row = max(s.row-max(n, 1), 0)
+			}
+			i = j
+		default:
+			if s.col >= s.width {
+				s.wrapped++
+				s.row, s.col = s.row+1, 0
+				for s.row >= len(s.rows) {
+					s.rows = append(s.rows, nil)
+				}
+			}
+			r := s.rows[s.row]
+			for len(r) <= s.col {
+				r = append(r, ' ')
+			}
+			r[s.col] = c
+			s.rows[s.row] = r
+			s.col++
+		}
+	}
+	return len(p), nil
+}
+
+func (s *vscreen) String() string {
+	var lines []string
+	for _, r := range s.rows {
+		lines = append(lines, strings.TrimRight(string(r), " "))
+	}
+	return strings.TrimRight(strings.Join(lines, "\n"), "\n")
+}
+
+// TestWatchLiveView drives the live view, as on a terminal, through five
+// rounds of three checks (one flapping, one with a long message, one
+// blocked), on a screen 60 and then 40 columns wide, and compares the
+// screen with what it must show: redrawn in place, nothing wrapped.
+func TestWatchLiveView(t *testing.T) {
+	at := time.Date(2025, 3, 4, 14, 2, 10, 0, time.UTC)
+	loss := func(p float64) map[string]any { return map[string]any{"loss_percent": p} }
+	round := func(router diag.Status, dnsBlocked bool) reports.Host {
+		h := reports.Host{Results: []reports.Result{
+			{ID: "router", Title: "Router", Status: router, Observed: loss(0)},
+			{ID: "dns", Title: "DNS servers answer for the organisation's names", Status: diag.Pass},
+			{ID: "web", Title: "Website", Status: diag.Pass},
+		}}
+		if router == diag.Fail {
+			h.Results[0].Observed = loss(100)
+			h.Results[0].Message = "the default gateway 198.18.0.1 does not answer: no reply to ping\nsecond line"
+		}
+		if dnsBlocked {
+			h.Results[1].Status, h.Results[1].BlockedBy = diag.Skip, "router"
+		}
+		h.Results[2].Status, h.Results[2].Message = diag.Warn, "answered in 2.5s – slower than the 2s limit"
+		return h
+	}
+	for _, tc := range []struct {
+		width int
+		want  string
+	}{{60, `triage watch · round 5 at 14:02:14 · Ctrl-C to stop
+  Router              ▁██▁▁ 0% loss
+  DNS servers answer… ▁··▁▁
+  Website             ▄▄▄▄▄ answered in 2.5s – slower than…`},
+		{40, `triage watch · round 5 at 14:02:14 · C…
+  Router        ▁██▁▁ 0% loss
+  DNS servers … ▁··▁▁
+  Website       ▄▄▄▄▄ answered in 2.5s…`}} {
+		t.Run(strconv.Itoa(tc.width), func(t *testing.T) {
+			scr := &vscreen{width: tc.width}
+			io := &streams{Out: &bytes.Buffer{}, Err: scr, ErrIsTTY: true, NoColor: true}
+			v := newLiveView(io)
+			v.width = func() int { return tc.width }
+			for i, st := range []diag.Status{diag.Pass, diag.Fail, diag.Fail, diag.Pass, diag.Pass} {
+				v.round(at.Add(time.Duration(i)*time.Second), round(st, st == diag.Fail))
+				if i == 1 {
+					mid := "  Router              ▁█ 100% loss the default gateway 198…"
+					if tc.width == 60 && !strings.Contains(scr.String(), mid) {
+						t.Errorf("after round 2:\n%s\nwant the line\n%s", scr, mid)
+					}
+				}
+			}
+			if got := scr.String(); got != tc.want {
+				t.Errorf("screen:\n%s\nwant:\n%s", got, tc.want)
+			}
+			if scr.wrapped > 0 {
+				t.Errorf("%d lines wrapped", scr.wrapped)
+			}
+		})
 	}
 }
