@@ -98,10 +98,17 @@ func (c *Loss) Run(parent context.Context, t diag.Target) diag.Result {
 	pinger := func(h string) *Ping {
 		return &Ping{Host: h, Count: count, Interval: diag.Duration(minPingInterval), Timeout: diag.Duration(pingTimeout), MaxLoss: 100, WarnLoss: 100, ipv4: true}
 	}
+	addr, err := resolveOnce(parent, t, host)
+	if err != nil {
+		if parent.Err() != nil {
+			return cancelled(parent)
+		}
+		return unresolved(t, host, err)
+	}
 	var hostRes, gwRes diag.Result
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); hostRes, _ = pinger(host).run(parent, t) }()
+	go func() { defer wg.Done(); hostRes, _ = pinger(addr).run(parent, t) }()
 	if gw != "" {
 		wg.Add(1)
 		go func() { defer wg.Done(); gwRes, _ = pinger(gw).run(parent, t) }()

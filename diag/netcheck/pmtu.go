@@ -190,10 +190,19 @@ func (m mtuPath) verdict() (largest, smallestLost, announced int, step bool) {
 }
 
 func (c *PathMTU) Run(parent context.Context, t diag.Target) diag.Result {
+	host := bareHost(c.Host)
+	// The name first, on the check's whole time: the timeout is for the
+	// probes.
+	addr, err := resolveOnce(parent, t, host)
+	if err != nil {
+		if parent.Err() != nil {
+			return cancelled(parent)
+		}
+		return unresolved(t, host, err)
+	}
 	ctx, cancel, _ := withTimeout(parent, c.Timeout, 3*time.Second)
 	defer cancel()
 	facts, _ := t.Facts(ctx)
-	host := bareHost(c.Host)
 	gw := bareHost(c.Gateway)
 	if gw == "" {
 		gw = facts.Gateway
@@ -202,6 +211,7 @@ func (c *PathMTU) Run(parent context.Context, t diag.Target) diag.Result {
 	if gw != "" && gw != host {
 		hosts = append(hosts, gw)
 	}
+	addrOf := map[string]string{gw: gw, host: addr}
 	paths := map[string]*mtuPath{}
 	for _, h := range hosts {
 		paths[h] = &mtuPath{host: h, probes: map[int]mtuProbe{}}
@@ -214,7 +224,7 @@ func (c *PathMTU) Run(parent context.Context, t diag.Target) diag.Result {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					p := probeMTU(ctx, t, facts.OS, h, s)
+					p := probeMTU(ctx, t, facts.OS, addrOf[h], s)
 					mu.Lock()
 					paths[h].probes[s] = p
 					mu.Unlock()
