@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http/httptrace"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -20,6 +21,10 @@ import (
 // itself respects ctx, and a peer that accepts and then stays silent must
 // not hold a check past its timeout.
 func dialTarget(ctx context.Context, t diag.Target, network, address string) (net.Conn, error) {
+	address, err := lookupTraced(ctx, t, network, address)
+	if err != nil {
+		return nil, err
+	}
 	c, err := t.Dial(ctx, network, address)
 	if err != nil {
 		return nil, err
@@ -34,6 +39,41 @@ func dialTarget(ctx context.Context, t diag.Target, network, address string) (ne
 		_ = c.SetDeadline(time.Unix(1, 0))
 	})
 	return cc, nil
+}
+
+// lookupTraced resolves the name of address on a remote target before an
+// HTTP check dials it, inside the request's trace: the target would look
+// it up anyway while opening the tunnel, but then the check could not
+// tell a slow or dead name lookup from a connection that does not open,
+// and would blame the network for what the DNS checks explain. On this
+// machine Go's own dialer reports the lookup to the trace itself.
+func lookupTraced(ctx context.Context, t diag.Target, network, address string) (string, error) {
+	trace := httptrace.ContextClientTrace(ctx)
+	sr, ok := t.(diag.SystemResolver)
+	if _, local := t.(*diag.Local); local || !ok || trace == nil || network == "tcp6" {
+		return address, nil
+	}
+	host, port, err := net.SplitHostPort(address)
+	if err != nil || net.ParseIP(host) != nil {
+		return address, nil
+	}
+	if trace.DNSStart != nil {
+		trace.DNSStart(httptrace.DNSStartInfo{Host: host})
+	}
+	addrs, err := sr.Resolve(ctx, "A", host)
+	if err == nil && len(addrs) == 0 {
+		err = &net.DNSError{Err: "no IPv4 address", Name: host, IsNotFound: true}
+	}
+	if err != nil && ctx.Err() != nil {
+		err = &net.DNSError{Err: "no answer in time", Name: host, IsTimeout: true}
+	}
+	if trace.DNSDone != nil {
+		trace.DNSDone(httptrace.DNSDoneInfo{Err: err})
+	}
+	if err != nil {
+		return "", &net.OpError{Op: "dial", Net: network, Err: err}
+	}
+	return net.JoinHostPort(addrs[0], port), nil
 }
 
 type ctxConn struct {

@@ -670,6 +670,9 @@ func (c *DNS) judge(r diag.Result, name, qtype string, l lookup) diag.Result {
 		r.Status = diag.Warn
 		r.Message = fmt.Sprintf("%s %s resolved %s in %s, slower than max_latency (%s)", name, qtype, from, roundDuration(l.rtt), c.MaxLatency.D())
 		r.Hint = "the DNS server is slow or far away, or the first server did not answer and a later one did: look at the evidence, and at the resolver's load and upstreams"
+		// A slow answer is the DNS servers' doing: when the run's check
+		// of them finds them slow or partly dead, this is its consequence.
+		r.Upstream = &diag.Prerequisite{What: diag.PrereqDNSServer}
 	}
 	return r
 }
