@@ -114,7 +114,7 @@ func (c *Time) Run(parent context.Context, t diag.Target) diag.Result {
 		r, rd, err := c.readReference(nctx, t)
 		ncancel()
 		if err != nil && c.fallbackURL() && parent.Err() == nil {
-			why := c.localWhy(err)
+			why := c.why(err, "this machine")
 			fr := diag.Result{}.With("url", redactedURL(c.URL)).With("method", "http")
 			frd, how, ferr := c.targetDate(ctx, t)
 			if ferr == nil {
@@ -311,7 +311,12 @@ func (c *Time) targetDate(ctx context.Context, t diag.Target) (clockReading, str
 // localWhy says in a few words why the analyst's machine could not ask
 // the reference.
 func (c *Time) localWhy(err error) string {
-	const here = "the analyst's machine, where triage runs"
+	return c.why(err, "the analyst's machine, where triage runs")
+}
+
+// why says in a few words why the NTP server could not be asked from
+// machine.
+func (c *Time) why(err error, here string) string {
 	switch classify(err) {
 	case problemDNS:
 		var dnsErr *net.DNSError
