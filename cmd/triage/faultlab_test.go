@@ -72,6 +72,14 @@ var faultScenarios = []faultScenario{
 		l.SetDNS(faultlab.DNSBehaviour{Refuse: true})
 		return nil
 	}},
+	{name: "first DNS server dead", self: "dns-servers", conn: "dns-servers", fault: func(l *faultlab.Lab) error {
+		// Two servers configured, the first gone (beyond the router,
+		// which drops what is sent to it): every lookup waits for it to
+		// time out before the second answers.
+		return errors.Join(
+			l.SetNameservers("203.0.113.53", faultlab.RouterAddr),
+			l.Nft(nftRules(nil, []string{"ip daddr 203.0.113.53 drop"})))
+	}},
 	{name: "DNS server slow", self: "dns-servers", conn: "dns-servers", fault: func(l *faultlab.Lab) error {
 		l.SetDNS(faultlab.DNSBehaviour{Delay: 2500 * time.Millisecond})
 		return nil
@@ -294,7 +302,7 @@ func TestFaultLab(t *testing.T) {
 			row.fill(runs)
 			// Over SSH, the same verdicts as at the keyboard (issue 22):
 			// every check of the lab's sets, status by status.
-			for _, d := range row.diffs {
+			for _, d := range row.diffDetails {
 				t.Errorf("local and remote differ: %s", d)
 			}
 		})
@@ -488,6 +496,18 @@ func (r *flRun) statuses() map[string]string {
 	return m
 }
 
+// message is what a check said, for a failure message.
+func (r *flRun) message(id string) string {
+	if r.host != nil {
+		for _, res := range r.host.Results {
+			if res.ID == id {
+				return res.Message
+			}
+		}
+	}
+	return ""
+}
+
 func (r *flRun) blocked() []string {
 	var ids []string
 	if r.host != nil {
@@ -508,6 +528,7 @@ type scoreRow struct {
 	blocked                      string
 	secLocal, secRemote          float64
 	diffs                        []string
+	diffDetails                  []string // diffs with each side's message
 }
 
 func (row *scoreRow) fill(runs []*flRun) {
@@ -542,7 +563,10 @@ func (row *scoreRow) fill(runs []*flRun) {
 		sort.Strings(ids)
 		for _, id := range ids {
 			if local[id] != remote[id] {
-				row.diffs = append(row.diffs, fmt.Sprintf("%s %s: %s here, %s remote", strings.TrimPrefix(pair[1].label, "remote "), id, local[id], orNone(remote[id])))
+				what := strings.TrimPrefix(pair[1].label, "remote ")
+				row.diffs = append(row.diffs, fmt.Sprintf("%s %s: %s here, %s remote", what, id, local[id], orNone(remote[id])))
+				row.diffDetails = append(row.diffDetails, fmt.Sprintf("%s %s: %s here (%s), %s remote (%s)", what, id,
+					local[id], pair[0].message(id), orNone(remote[id]), pair[1].message(id)))
 			}
 		}
 	}

@@ -403,6 +403,7 @@ func (l *Lab) Reset() error {
 	l.ntp.setOffset(0)
 	l.clockOffset.Store(0)
 	errs = append(errs, l.writeEtc("hosts", l.hostsDefault))
+	errs = append(errs, l.writeEtc("resolv.conf", "nameserver "+RouterAddr+"\n"))
 	errs = append(errs, l.writeEtc("environment", ""))
 	l.mu.Lock()
 	l.proxy = ""
@@ -431,6 +432,16 @@ func (l *Lab) SetDNS(b DNSBehaviour) { l.dns.set(b) }
 func (l *Lab) SetClockOffset(d time.Duration) {
 	l.ntp.setOffset(d)
 	l.clockOffset.Store(int64(d))
+}
+
+// SetNameservers makes the user's /etc/resolv.conf name these DNS servers,
+// in this order.
+func (l *Lab) SetNameservers(addrs ...string) error {
+	var b strings.Builder
+	for _, a := range addrs {
+		b.WriteString("nameserver " + a + "\n")
+	}
+	return l.writeEtc("resolv.conf", b.String())
 }
 
 // AddHosts appends lines to the user's /etc/hosts.
