@@ -1,6 +1,7 @@
 package playbooks_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,8 +67,8 @@ func TestNeedsPlanned(t *testing.T) {
 		if c.Group != pb.Source {
 			t.Errorf("%s: group %q, want the playbook's source", c.ID, c.Group)
 		}
-		if c.ID == "https" && (len(c.Needs) != 1 || c.Needs[0] != "internet") {
-			t.Errorf("https needs %v, want [internet]", c.Needs)
+		if c.ID == "https" && !slices.Contains(c.Needs, "internet") {
+			t.Errorf("https needs %v, want internet among them", c.Needs)
 		}
 	}
 }
