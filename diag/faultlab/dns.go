@@ -45,6 +45,9 @@ type dnsServer struct {
 	done chan struct{}
 	srvs []*dns.Server
 	wg   sync.WaitGroup
+	// v6 holds the AAAA records (SetAAAA), by lower-case name: none by
+	// default, as the lab has no IPv6 until a scenario gives it some.
+	v6 map[string]string
 }
 
 func startDNS(ns, addr string) (*dnsServer, error) {
@@ -118,6 +121,8 @@ func (s *dnsServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 				Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
 				A:   net.ParseIP(addr).To4(),
 			})
+		case q.Qtype == dns.TypeAAAA:
+			m.Answer = append(m.Answer, s.aaaa(q.Name, name)...)
 		}
 		// Other types of a known name: NOERROR with no answer (NODATA).
 	}
