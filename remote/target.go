@@ -610,6 +610,20 @@ func (t *Target) Dial(ctx context.Context, network, address string) (net.Conn, e
 	if err != nil {
 		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
 	}
+	// IPv4 first: this machine's dialer races IPv6 against IPv4 (Happy
+	// Eyeballs) and so never stalls on a broken IPv6 path, and a tunnel
+	// opened address by address must not either; whether IPv6 works is
+	// the ipv6 check's finding, not every connection's.
+	addrs = slices.Clone(addrs) // the lookup's answer is shared
+	slices.SortStableFunc(addrs, func(a, b netip.Addr) int {
+		switch {
+		case a.Is4() && !b.Is4():
+			return -1
+		case !a.Is4() && b.Is4():
+			return 1
+		}
+		return 0
+	})
 	var first error
 	tried := 0
 	for _, a := range addrs {
