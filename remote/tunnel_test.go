@@ -82,8 +82,12 @@ func resolvingHost(t *testing.T, names map[string]string, dnsAddr string) (*ssht
 	s := e.server(sshtest.Options{SFTPInMemory: true,
 		Exec: func(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
 			if name, ok := strings.CutPrefix(cmd, "getent ahosts "); ok {
-				if addr, ok := names[name]; ok {
-					fmt.Fprintf(stdout, "%s STREAM %s\n%s DGRAM\n", addr, name, addr)
+				if addrs, ok := names[name]; ok {
+					// Several addresses: separated by spaces, in the
+					// resolver's order.
+					for _, addr := range strings.Fields(addrs) {
+						fmt.Fprintf(stdout, "%s STREAM %s\n%s DGRAM\n", addr, name, addr)
+					}
 					return 0
 				}
 				return 2
@@ -148,6 +152,23 @@ func TestDialResolvesOnTarget(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("getent ran %d times for two dials, want 1: %q", n, s.ExecCommands())
+	}
+}
+
+// TestDialIPv4First: of a name's addresses, IPv4 is tried first through
+// the tunnel, although the resolver gave IPv6 first: a broken IPv6 path
+// must not stall every connection (this machine's dialer races the two).
+func TestDialIPv4First(t *testing.T) {
+	echo := silentServer(t)
+	_, port, _ := net.SplitHostPort(echo)
+	s, tg := resolvingHost(t, map[string]string{"dual.test": "2001:db8::1 127.0.0.1"}, dnsServer(t, dns.RcodeNameError, 0))
+	c, err := tg.Dial(context.Background(), "tcp", net.JoinHostPort("dual.test", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if ch := s.DirectTCPIP(); len(ch) == 0 || !strings.HasPrefix(ch[0], "127.0.0.1:") {
+		t.Errorf("channels opened %q, want the IPv4 address first", ch)
 	}
 }
 
