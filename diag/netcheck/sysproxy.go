@@ -23,16 +23,34 @@ import (
 // script is JavaScript that triage does not run; with one alone, requests
 // go directly and the evidence says so.
 func systemProxy(ctx context.Context, s diag.ProxySettings) func(*http.Request) (*url.URL, error) {
-	var httpProxy, httpsProxy, anyProxy string
 	for _, p := range s.Proxies {
 		if isEnvSource(p.Source) {
 			return nil
 		}
+	}
+	f := settingsProxy(s)
+	if f == nil && s.AutoConfigURL != "" {
+		diag.Note(ctx, "the system's proxy settings use an auto-configuration script ("+redactProxy(s.AutoConfigURL)+"), which triage does not run: the request went directly")
+	}
+	return f
+}
+
+// settingsProxy is the proxy function for settings that name proxies: per
+// request scheme the first proxy of that scheme, else the first for all
+// schemes (or socks), except for hosts the bypass list names. It returns
+// nil when the settings name no proxy.
+func settingsProxy(s diag.ProxySettings) func(*http.Request) (*url.URL, error) {
+	var httpProxy, httpsProxy, anyProxy string
+	for _, p := range s.Proxies {
 		switch p.Scheme {
 		case "http":
-			httpProxy = p.URL
+			if httpProxy == "" {
+				httpProxy = p.URL
+			}
 		case "https":
-			httpsProxy = p.URL
+			if httpsProxy == "" {
+				httpsProxy = p.URL
+			}
 		case "all", "socks":
 			if anyProxy == "" {
 				anyProxy = p.URL
@@ -46,9 +64,6 @@ func systemProxy(ctx context.Context, s diag.ProxySettings) func(*http.Request) 
 		httpsProxy = anyProxy
 	}
 	if httpProxy == "" && httpsProxy == "" {
-		if s.AutoConfigURL != "" {
-			diag.Note(ctx, "the system's proxy settings use an auto-configuration script ("+redactProxy(s.AutoConfigURL)+"), which triage does not run: the request went directly")
-		}
 		return nil
 	}
 	bypass := s.Bypass
@@ -124,44 +139,8 @@ func targetProxy(ctx context.Context, t diag.Target) func(*http.Request) (*url.U
 	if err != nil || s.IsZero() {
 		return nil
 	}
-	var httpProxy, httpsProxy, anyProxy string
-	for _, p := range s.Proxies {
-		switch p.Scheme {
-		case "http":
-			if httpProxy == "" {
-				httpProxy = p.URL
-			}
-		case "https":
-			if httpsProxy == "" {
-				httpsProxy = p.URL
-			}
-		case "all", "socks":
-			if anyProxy == "" {
-				anyProxy = p.URL
-			}
-		}
+	if f := settingsProxy(s); f != nil {
+		return f
 	}
-	if httpProxy == "" {
-		httpProxy = anyProxy
-	}
-	if httpsProxy == "" {
-		httpsProxy = anyProxy
-	}
-	if httpProxy == "" && httpsProxy == "" {
-		return systemProxy(ctx, s)
-	}
-	bypass := s.Bypass
-	return func(req *http.Request) (*url.URL, error) {
-		if bypassed(req.URL.Hostname(), bypass) {
-			return nil, nil
-		}
-		p := httpProxy
-		if strings.EqualFold(req.URL.Scheme, "https") {
-			p = httpsProxy
-		}
-		if p == "" {
-			return nil, nil
-		}
-		return url.Parse(p)
-	}
+	return systemProxy(ctx, s)
 }
