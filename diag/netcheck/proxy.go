@@ -110,6 +110,14 @@ func (c *Proxy) Run(parent context.Context, t diag.Target) diag.Result {
 		}
 	}
 
+	// The URL is tried directly too, at the same time: a proxy that
+	// fails while direct works is at fault (or not needed here), one that
+	// works while direct does not is what a company network wants.
+	var direct chan directOutcome
+	if c.URL != "" {
+		direct = make(chan directOutcome, 1)
+		go func() { direct <- tryDirect(ctx, t, c.URL) }()
+	}
 	failures := dialAll(ctx, t, endpoints)
 	if parent.Err() != nil {
 		return cancelled(parent)
@@ -118,12 +126,20 @@ func (c *Proxy) Run(parent context.Context, t diag.Target) diag.Result {
 		if parent.Err() != nil {
 			return cancelled(parent)
 		}
-		return proxyRefusals(r, t, "proxy settings: "+strings.Join(described, "; "), refusals)
+		r = proxyRefusals(r, t, "proxy settings: "+strings.Join(described, "; "), refusals)
+		if d := awaitDirect(direct); d.ok && !refusalsAuthOrPAC(refusals) {
+			r = directWorks(r, t, d)
+		}
+		return r
 	}
 	summary := "proxy settings: " + strings.Join(described, "; ")
 	if len(failures) == 0 {
 		r.Status = diag.Pass
 		r.Message = summary + "; " + reachableWords(len(described))
+		if d := awaitDirect(direct); d.addr != "" && !d.ok {
+			r = r.With("direct", "blocked")
+			r.Message += fmt.Sprintf("; direct connections are blocked; the proxy is needed (directly, %s: %s)", d.addr, d.why)
+		}
 		return r
 	}
 	var bad, unreachable []string
@@ -137,6 +153,96 @@ func (c *Proxy) Run(parent context.Context, t diag.Target) diag.Result {
 	r.Status = diag.Fail
 	r.Message = summary + "; not reachable: " + strings.Join(bad, "; ")
 	r.Hint = "a proxy is set that " + where(t) + " cannot reach, so web pages and updates fail: away from the office, connect the VPN or switch the proxy off (Windows: Settings > Network & internet > Proxy; macOS: System Settings > Network > Details > Proxies); in the office, ask the network team whether the proxy is down"
+	if d := awaitDirect(direct); d.ok {
+		r = directWorks(r, t, d)
+	}
+	return r
+}
+
+// directOutcome is what became of the check's URL asked without the
+// proxy: addr is empty when it was not asked.
+type directOutcome struct {
+	addr string
+	ok   bool
+	why  string
+}
+
+func awaitDirect(ch chan directOutcome) directOutcome {
+	if ch == nil {
+		return directOutcome{}
+	}
+	return <-ch
+}
+
+// tryDirect connects to raw's host straight from the target (for http,
+// also asks for it: any answer will do), bounded a little inside ctx so
+// that its verdict is in before the proxy's time is up.
+func tryDirect(ctx context.Context, t diag.Target, raw string) directOutcome {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return directOutcome{}
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if strings.EqualFold(u.Scheme, "https") {
+			port = "443"
+		}
+	}
+	out := directOutcome{addr: net.JoinHostPort(u.Hostname(), port)}
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-100*time.Millisecond))
+		defer cancel()
+	}
+	fail := func(err error) directOutcome {
+		out.why = rootCause(err)
+		switch classify(err) {
+		case problemDNS:
+			out.why = "the name does not resolve"
+		case problemRefused:
+			out.why = "the connection is refused"
+		case problemTimeout:
+			out.why = "no answer in time"
+		}
+		return out
+	}
+	conn, err := dialTarget(ctx, t, "tcp", out.addr)
+	if err != nil {
+		return fail(err)
+	}
+	defer conn.Close()
+	if strings.EqualFold(u.Scheme, "http") {
+		req, _ := http.NewRequest(http.MethodGet, u.String(), nil)
+		req.Header.Set("Connection", "close")
+		if err := req.Write(conn); err != nil {
+			return fail(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+		if err != nil {
+			return fail(err)
+		}
+		resp.Body.Close()
+	}
+	out.ok = true
+	return out
+}
+
+func refusalsAuthOrPAC(refs []proxyRefusal) bool {
+	for _, f := range refs {
+		if f.e.pac || f.status == http.StatusProxyAuthRequired {
+			return true
+		}
+	}
+	return false
+}
+
+// directWorks turns a proxy's failure into the proxy's fault: the same
+// address answers without it.
+func directWorks(r diag.Result, t diag.Target, d directOutcome) diag.Result {
+	r = r.With("direct", "works")
+	r.Message = fmt.Sprintf("the proxy fails while a direct connection to %s works: the proxy is at fault, or not needed here (at home, away from the office); %s", d.addr, r.Message)
+	r.Hint = "requests through the proxy fail, but " + where(t) + " reaches the internet without it: away from the office (at home), switch the proxy off (Windows: Settings > Network & internet > Proxy; macOS: System Settings > Network > Details > Proxies) or connect the VPN; in the office, tell the network team the proxy is failing, with this result"
 	return r
 }
 

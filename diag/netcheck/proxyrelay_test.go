@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/triage-dev/triage/diag"
 )
@@ -96,4 +98,72 @@ func TestProxyPACMissing(t *testing.T) {
 	set.AutoConfigURL = srv.URL + "/proxy.pac"
 	r = run(t, proxyRelayCheck(t), proxyMachine{plainTarget{diag.NewLocal()}, set})
 	expect(t, r, diag.Pass)
+}
+
+// TestProxyAgainstDirect: the check's URL is asked directly too. A proxy
+// that cannot fetch it (502) while the site answers directly is the
+// proxy's fault; a proxy that relays while direct connections go nowhere
+// is a company network working as meant: pass, with a note.
+func TestProxyAgainstDirect(t *testing.T) {
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "hello")
+	}))
+	defer site.Close()
+
+	bad := fakeProxy(t, http.StatusBadGateway)
+	set := diag.ProxySettings{Proxies: []diag.Proxy{{Scheme: "http", URL: bad, Source: "HTTP_PROXY"}}}
+	c := newKind[*Proxy](t, "proxy")
+	c.URL = site.URL + "/"
+	r := run(t, c, proxyMachine{plainTarget{diag.NewLocal()}, set})
+	expect(t, r, diag.Fail, "the proxy fails while a direct connection to "+site.Listener.Addr().String()+" works",
+		"not needed here (at home, away from the office)", "502")
+	if r.Observed["direct"] != "works" {
+		t.Errorf("observed direct = %v, want works", r.Observed["direct"])
+	}
+
+	// A proxy that takes the request and never answers, while the site
+	// answers directly.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			conn, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+		}
+	}()
+	set = diag.ProxySettings{Proxies: []diag.Proxy{{Scheme: "http", URL: "http://" + silent.Addr().String(), Source: "HTTP_PROXY"}}}
+	c = newKind[*Proxy](t, "proxy")
+	c.URL = site.URL + "/"
+	c.Timeout = diag.Duration(500 * time.Millisecond)
+	r = run(t, c, proxyMachine{plainTarget{diag.NewLocal()}, set})
+	expect(t, r, diag.Fail, "the proxy fails while a direct connection", "did not answer the request")
+
+	// Nothing listens where the URL points: only the proxy gets there.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	good := fakeProxy(t, http.StatusOK)
+	set = diag.ProxySettings{Proxies: []diag.Proxy{{Scheme: "http", URL: good, Source: "HTTP_PROXY"}}}
+	c = newKind[*Proxy](t, "proxy")
+	c.URL = "http://" + closed + "/"
+	r = run(t, c, proxyMachine{plainTarget{diag.NewLocal()}, set})
+	expect(t, r, diag.Pass, "accepts connections", "direct connections are blocked; the proxy is needed")
+
+	// Both work: a plain pass, no note.
+	c = newKind[*Proxy](t, "proxy")
+	c.URL = site.URL + "/"
+	r = run(t, c, proxyMachine{plainTarget{diag.NewLocal()}, set})
+	expect(t, r, diag.Pass, "accepts connections")
+	if strings.Contains(r.Message, "direct") {
+		t.Errorf("message mentions direct connections although both work: %s", r.Message)
+	}
 }
