@@ -119,6 +119,16 @@ var faultScenarios = []faultScenario{
 		l.SetDNS(faultlab.DNSBehaviour{NXDomain: "intranet.example.org"})
 		return nil
 	}},
+	{name: "DNS filters a name", self: "org-names", conn: "", fault: func(l *faultlab.Lab) error {
+		// A DNS filter (parental control, security product) configured
+		// first says the organisation's name does not exist; the router's
+		// server, second, answers it.
+		filter, err := l.StartSecondDNS(faultlab.DNSBehaviour{NXDomain: "intranet.example.org"})
+		if err != nil {
+			return err
+		}
+		return l.SetNameservers(filter, faultlab.RouterAddr)
+	}},
 	{name: "DNS rewrites NXDOMAIN", self: "dns-rewrite", conn: "dns-rewrite", fault: func(l *faultlab.Lab) error {
 		// A provider's "search helper": names that do not exist lead to
 		// its own page.

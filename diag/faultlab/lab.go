@@ -400,6 +400,7 @@ func (l *Lab) Reset() error {
 	errs = append(errs, l.resetUserNet())
 	errs = append(errs, runIn(l.Router, "", "nft", "flush", "ruleset"))
 	l.dns.set(DNSBehaviour{})
+	errs = append(errs, l.stopSecondDNS())
 	errs = append(errs, l.resetIPv6())
 	l.ntp.setOffset(0)
 	l.clockOffset.Store(0)
