@@ -13,7 +13,8 @@ var (
 	sigKill   = os.Kill
 )
 
-// startProxyCommand is not implemented outside Unix: the pipes have no
+// startProxyCommand refuses outside Unix, with an error that says to use
+// ProxyJump: there the pipes have no
 // deadlines and there are no process groups to end.
 func startProxyCommand(ctx context.Context, command string) (*proxyConn, error) {
 	return nil, errors.New("ProxyCommand is supported on Linux, macOS and the BSDs only; use ProxyJump")
