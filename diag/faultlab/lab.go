@@ -309,6 +309,9 @@ func (l *Lab) build() error {
 	if err := l.resetUserNet(); err != nil {
 		return err
 	}
+	if err := l.waitCarrier(); err != nil {
+		return err
+	}
 
 	host, _ := os.Hostname()
 	l.hostsDefault = "127.0.0.1\tlocalhost\n"
@@ -388,6 +391,23 @@ func (l *Lab) resetUserNet() error {
 		}
 	}
 	return nil
+}
+
+// waitCarrier waits until the user's interface reports itself up: a veth
+// just set up says "no carrier" for a moment, and a check run in that
+// moment finds the cable unplugged. Bounded: a link still down after 5s
+// is an error of the lab, not a wait without end.
+func (l *Lab) waitCarrier() error {
+	var out string
+	for range 100 {
+		o, err := run("ip", "-n", l.User, "-o", "link", "show", UserIface)
+		out = o
+		if err == nil && strings.Contains(o, "state UP") {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s in %s did not come up: %s", UserIface, l.User, out)
 }
 
 // Reset takes the lab back to health: the user's network as built, no
