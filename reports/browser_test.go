@@ -26,13 +26,7 @@ import (
 // CI installs Debian's chromium and sets TRIAGE_REQUIRE_BROWSER=1, so
 // there a missing browser is a failure, not a skip.
 func TestHTMLInBrowser(t *testing.T) {
-	browser := findBrowser()
-	if browser == "" {
-		if os.Getenv("TRIAGE_REQUIRE_BROWSER") == "1" {
-			t.Fatal("TRIAGE_REQUIRE_BROWSER=1 but no chromium was found (install Debian's chromium, or set TRIAGE_CHROMIUM)")
-		}
-		t.Skip("no chromium: install it (Debian: apt-get install chromium) to check HTML reports in a browser")
-	}
+	browser := requireBrowser(t)
 	for name, r := range map[string]*Report{"single": singleHost(), "sweep": sweep(), "hostile": hostile()} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -88,6 +82,20 @@ func countStatus(r *Report, problems bool) int {
 		}
 	}
 	return n
+}
+
+// requireBrowser finds headless Chromium, or skips the test; with
+// TRIAGE_REQUIRE_BROWSER=1 (CI), a missing browser fails it instead.
+func requireBrowser(t *testing.T) string {
+	t.Helper()
+	browser := findBrowser()
+	if browser == "" {
+		if os.Getenv("TRIAGE_REQUIRE_BROWSER") == "1" {
+			t.Fatal("TRIAGE_REQUIRE_BROWSER=1 but no chromium was found (install Debian's chromium, or set TRIAGE_CHROMIUM)")
+		}
+		t.Skip("no chromium: install it (Debian: apt-get install chromium) to check HTML reports in a browser")
+	}
+	return browser
 }
 
 func findBrowser() string {

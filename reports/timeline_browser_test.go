@@ -14,13 +14,7 @@ import (
 // headless Chromium: no console message, no request, and it screenshots
 // and prints.
 func TestTimelineInBrowser(t *testing.T) {
-	browser := findBrowser()
-	if browser == "" {
-		if os.Getenv("TRIAGE_REQUIRE_BROWSER") == "1" {
-			t.Fatal("TRIAGE_REQUIRE_BROWSER=1 but no chromium was found")
-		}
-		t.Skip("no chromium: install it to check the timeline in a browser")
-	}
+	browser := requireBrowser(t)
 	j := writeSynth(t, rounds("pffppffpppfffp", "ppfpppfppppfpp"), nil)
 	j.Events = append(j.Events,
 		JournalEvent{Time: at(8).Add(time.Second), Event: EventDisconnected, Error: "EOF <script>"},
