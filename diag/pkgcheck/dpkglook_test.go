@@ -217,9 +217,16 @@ func FuzzLookDpkg(f *testing.F) {
 			nb, _, _ := strings.Cut(b, "\n")
 			return strings.Compare(na, nb)
 		})
-		// Pad with records named after every other, so that bisection runs.
+		// Pad with records named after every other, so that bisection
+		// runs: after the last name, whatever bytes it holds (a fixed
+		// "~pad" would sort before a name such as "\xbb").
+		last := ""
+		if len(records) > 0 {
+			last, _, _ = strings.Cut(records[len(records)-1], "\n")
+			last = strings.TrimPrefix(last, "Package: ")
+		}
 		for i := 0; len(strings.Join(records, "")) < 2*lookMinSize && i < 5000; i++ {
-			records = append(records, statusRecord(fmt.Sprintf("~pad%05d", i), "all", "1", "install ok installed", 5))
+			records = append(records, statusRecord(fmt.Sprintf("%s~pad%05d", last, i), "all", "1", "install ok installed", 5))
 		}
 		db := []byte(strings.Join(records, ""))
 		indexStatus(t, db).lookAndScan(t, query)
