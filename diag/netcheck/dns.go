@@ -264,7 +264,24 @@ func (c *DNS) runSystem(ctx, parent context.Context, t diag.Target, sr diag.Syst
 		return c.runResolvConf(ctx, parent, t, plain, name, qname, qtype, code, timeout)
 	}
 	if err == nil {
-		return c.judge(withObserved(diag.Result{}, base), name, qtype, lookup{server: "system", answers: vals, rcode: "NOERROR", ttl: -1, rtt: rtt})
+		var note string
+		if c.MaxLatency > 0 && rtt > c.MaxLatency.D() && t.Name() != "local" && len(nameservers) > 0 {
+			// Over SSH the time includes starting getent there; ask the
+			// DNS server itself how long it takes before calling it slow.
+			if server, l, ok := askFirstAnswering(ctx, t, nameservers, name, code, 2*c.MaxLatency.D()); ok && l.rtt <= c.MaxLatency.D() {
+				note = fmt.Sprintf(";; the lookup through the system resolver took %s, starting a program on %s included; asked directly, %s answered in %s", roundDuration(rtt), where(t), server, roundDuration(l.rtt))
+				rtt = l.rtt
+			}
+		}
+		l := lookup{server: "system", answers: vals, rcode: "NOERROR", ttl: -1, rtt: rtt}
+		if note != "" {
+			l.evidence = append(slices.Clone(vals), note)
+		}
+		r := c.judge(withObserved(diag.Result{}, base), name, qtype, l)
+		if r.Status == diag.Pass && len(c.Expect) == 0 {
+			r = c.searchShadows(ctx, t, r, name, qtype, code, vals, nameservers)
+		}
+		return r
 	}
 	if parent.Err() != nil {
 		return cancelled(parent)
@@ -281,6 +298,9 @@ func (c *DNS) runSystem(ctx, parent context.Context, t diag.Target, sr diag.Syst
 		r.Status = diag.Fail
 		r.Message = fmt.Sprintf("%s does not resolve to any %s record through the system resolver", name, qtype)
 		r.Hint = fmt.Sprintf("check the spelling; the name does not exist or has no %s records for this machine (a hosts file, VPN or split DNS can change what it sees): add %s to see the DNS server's exact answer", qtype, direct)
+		if len(nameservers) > 0 && (qtype == "A" || qtype == "AAAA") {
+			r = c.systemMissesDNS(ctx, t, r, name, qtype, code, nameservers)
+		}
 	case (isDNS && dnsErr.IsTimeout) || ctx.Err() != nil:
 		r.Status = diag.Fail
 		r.Message = fmt.Sprintf("the system resolver got no answer for %s within %s", name, timeout)
@@ -336,46 +356,13 @@ func hostsEntryWorthComparing(name, addr string) bool {
 // says the name does not exist (a name only in the hosts file is
 // deliberate) or does not answer, r stands, with a note in the evidence.
 func (c *DNS) compareWithDNS(ctx context.Context, t diag.Target, r diag.Result, name, qtype string, code uint16, source string, h hostsAnswer, servers []string) diag.Result {
-	bound := hostsCompareBound
-	if d, ok := ctx.Deadline(); ok {
-		bound = min(bound, time.Until(d)-50*time.Millisecond)
-	}
-	if bound < 100*time.Millisecond {
-		return r
-	}
-	if len(servers) > maxNameserversAsked {
-		servers = servers[:maxNameserversAsked]
-	}
-	qctx, cancel := context.WithTimeout(ctx, bound)
-	defer cancel()
-	answers := make([]*dnsAnswer, len(servers))
-	var wg sync.WaitGroup
-	for i, s := range servers {
-		host, port, err := splitServer(s, 53)
-		if err != nil {
-			continue
+	server, l, ok := askFirstAnswering(ctx, t, servers, name, code, hostsCompareBound)
+	if !ok {
+		if ctx.Err() == nil {
+			r.Evidence = strings.TrimSpace(r.Evidence + fmt.Sprintf("\n;; compared with DNS: no answer from %s within %s", strings.Join(servers, ", "), roundDuration(hostsCompareBound)))
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if a, err := exchange(qctx, t, net.JoinHostPort(host, strconv.Itoa(port)), name, code); err == nil {
-				answers[i] = a
-			}
-		}()
-	}
-	wg.Wait()
-	if ctx.Err() != nil {
 		return r
 	}
-	// The first server in the configured order that answered is the one
-	// the system would have asked.
-	i := slices.IndexFunc(answers, func(a *dnsAnswer) bool { return a != nil })
-	if i < 0 {
-		r.Evidence = strings.TrimSpace(r.Evidence + fmt.Sprintf("\n;; compared with DNS: no answer from %s within %s", strings.Join(servers, ", "), roundDuration(bound)))
-		return r
-	}
-	server := servers[i]
-	l := fromMsg(answers[i], code)
 	agrees := slices.ContainsFunc(l.answers, func(a string) bool { return valueMatches(qtype, h.addr, a) })
 	switch {
 	case l.rcode != "NOERROR" || len(l.answers) == 0:

@@ -110,8 +110,7 @@ func (t hostsTarget) Dial(ctx context.Context, network, address string) (net.Con
 }
 
 func (t hostsTarget) ReadFile(ctx context.Context, path string, limit int64) ([]byte, bool, error) {
-	if path == nsswitchPath || path == hostsFilePath {
-		data, ok := t.files[path]
+	if data, ok := t.files[path]; ok || path == nsswitchPath || path == hostsFilePath {
 		if !ok {
 			return nil, false, fs.ErrNotExist
 		}
