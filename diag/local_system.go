@@ -105,7 +105,8 @@ func (l *Local) Processes(ctx context.Context) ([]ProcessEntry, error) {
 
 // ProxyFromEnv reads the proxy environment variables the way Go's
 // net/http and curl do: the upper-case name first, then the lower-case
-// one; a proxy without a scheme is an HTTP proxy.
+// one; a proxy without a scheme is an HTTP proxy. auto_proxy names an
+// auto-configuration (PAC) script.
 func ProxyFromEnv(getenv func(string) string) ProxySettings {
 	var p ProxySettings
 	first := func(names ...string) (string, string) {
@@ -132,6 +133,11 @@ func ProxyFromEnv(getenv func(string) string) ProxySettings {
 			v = "http://" + v
 		}
 		p.Proxies = append(p.Proxies, Proxy{Scheme: s.scheme, URL: v, Source: name})
+	}
+	// Chromium on Linux, outside GNOME and KDE, takes an auto-configuration
+	// script from auto_proxy (only the lower-case name).
+	if v := strings.TrimSpace(getenv("auto_proxy")); v != "" {
+		p.AutoConfigURL, p.AutoConfigSource = v, "auto_proxy"
 	}
 	if _, v := first("NO_PROXY", "no_proxy"); v != "" && len(p.Proxies) > 0 {
 		for _, b := range strings.Split(v, ",") {

@@ -14,6 +14,8 @@ func TestProxyFromEnv(t *testing.T) {
 		"https_proxy": "http://ignored.example.com:1",
 		"http_proxy":  "proxy.example.com:3128",
 		"no_proxy":    "localhost, .corp.example.com,10.0.0.0/8",
+		"auto_proxy":  " http://wpad.corp.example.com/wpad.dat ",
+		"AUTO_PROXY":  "http://ignored.example.com/x.pac",
 	}
 	p := ProxyFromEnv(func(k string) string { return env[k] })
 	want := []Proxy{
@@ -22,6 +24,9 @@ func TestProxyFromEnv(t *testing.T) {
 	}
 	if !slices.Equal(p.Proxies, want) {
 		t.Errorf("proxies %+v, want %+v", p.Proxies, want)
+	}
+	if p.AutoConfigURL != "http://wpad.corp.example.com/wpad.dat" || p.AutoConfigSource != "auto_proxy" {
+		t.Errorf("auto-configuration %q from %q, want auto_proxy's", p.AutoConfigURL, p.AutoConfigSource)
 	}
 	if wantBypass := []string{"localhost", ".corp.example.com", "10.0.0.0/8"}; !slices.Equal(p.Bypass, wantBypass) {
 		t.Errorf("bypass %q, want %q", p.Bypass, wantBypass)

@@ -10,7 +10,7 @@ import (
 var _ diag.ProxyReporter = (*Target)(nil)
 
 // proxyVars are the environment variables programs take their proxy from.
-var proxyVars = []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"}
+var proxyVars = []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "auto_proxy"}
 
 // ProxySettings returns the proxies set for programs on the target: the
 // environment of a session there (what sshd and the login's shell set up,
@@ -56,6 +56,9 @@ func (t *Target) ProxySettings(ctx context.Context) (diag.ProxySettings, error) 
 		if fromFile[p.Proxies[i].Source] {
 			p.Proxies[i].Source = "/etc/environment " + p.Proxies[i].Source
 		}
+	}
+	if fromFile[p.AutoConfigSource] {
+		p.AutoConfigSource = "/etc/environment " + p.AutoConfigSource
 	}
 	t.proxy = &p
 	return p, nil

@@ -46,7 +46,7 @@ func TestProxySettingsOverSSH(t *testing.T) {
 		}})
 	tg := e.mustDial(s)
 	putFiles(t, tg, map[string]string{
-		"/etc/environment": "# set by the desktop\nhttp_proxy=\"http://" + dead + "\"\nexport HTTPS_PROXY='http://" + dead + "'\nno_proxy=localhost,.corp.test\n",
+		"/etc/environment": "# set by the desktop\nhttp_proxy=\"http://" + dead + "\"\nexport HTTPS_PROXY='http://" + dead + "'\nno_proxy=localhost,.corp.test\nauto_proxy=http://" + dead + "/wpad.dat\n",
 	})
 	ctx := context.Background()
 	ps, err := tg.ProxySettings(ctx)
@@ -59,6 +59,9 @@ func TestProxySettingsOverSSH(t *testing.T) {
 	}
 	if got["http"] != proxy.URL+" from http_proxy" || got["https"] != "http://"+dead+" from /etc/environment HTTPS_PROXY" || strings.Join(ps.Bypass, ",") != "localhost,.corp.test" {
 		t.Errorf("proxy settings %+v", ps)
+	}
+	if ps.AutoConfigURL != "http://"+dead+"/wpad.dat" || ps.AutoConfigSource != "/etc/environment auto_proxy" {
+		t.Errorf("auto-configuration %q from %q, want /etc/environment's auto_proxy", ps.AutoConfigURL, ps.AutoConfigSource)
 	}
 
 	run := func(id, kind string, c diag.Checker) diag.Result {
