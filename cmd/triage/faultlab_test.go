@@ -168,6 +168,28 @@ var faultScenarios = []faultScenario{
 		}
 		return l.SetProxy(u)
 	}},
+	{name: "nsswitch leaves out DNS", self: "internet-names", conn: "dns-public", alsoSelf: []string{"org-names"}, fault: func(l *faultlab.Lab) error {
+		// A hardening script rewrote the hosts line of nsswitch.conf to
+		// "files": the DNS server answers, programs never ask it.
+		return l.SetNsswitchHosts("files")
+	}},
+	{name: "search domain shadows a name", self: "internet-names", conn: "dns-public", fault: func(l *faultlab.Lab) error {
+		// The company's search domain has a wildcard record, and ndots:2
+		// makes the resolver try example.com.corp.example before
+		// example.com: programs reach the intranet server instead.
+		l.SetDNS(faultlab.DNSBehaviour{Wildcards: map[string]string{"corp.example": faultlab.IntranetAddr}})
+		return l.SetSearch(2, "corp.example")
+	}},
+	{name: "PAC file missing", self: "proxy", conn: "proxy", fault: func(l *faultlab.Lab) error {
+		// The proxy auto-configuration script the settings name is gone
+		// from the server (404).
+		return l.SetPAC("http://intranet.example.org/wpad.dat")
+	}},
+	{name: "IPv6 working", self: "", conn: "", fault: func(l *faultlab.Lab) error {
+		// Not a fault: IPv6 handed out and working end to end, which the
+		// ipv6 check must pass, over SSH too.
+		return l.EnableIPv6()
+	}},
 	{name: "IPv6 broken", self: "ipv6", conn: "ipv6", fault: func(l *faultlab.Lab) error {
 		// The provider hands out IPv6 and example.com has an AAAA record,
 		// but the router drops IPv6 on the way: IPv4 connects, IPv6 goes
@@ -231,6 +253,7 @@ type flResult struct {
 	Message   string   `json:"message"`
 	BlockedBy string   `json:"blocked_by"`
 	Needs     []string `json:"needs"`
+	Evidence  string   `json:"evidence"`
 }
 
 type flCause struct {
@@ -437,6 +460,14 @@ func judgeRun(r *flRun) {
 	if h.Error != "" {
 		r.problems = append(r.problems, "the host could not be checked: "+h.Error)
 		return
+	}
+	// The lab's sshd forwards TCP, to IPv4 and IPv6 alike: a check that
+	// fell back to a shell on the target to connect did not run the way
+	// it runs against such a server.
+	for _, res := range h.Results {
+		if r.remote && strings.Contains(res.Evidence, "made by bash on the target") {
+			r.problems = append(r.problems, fmt.Sprintf("%s: connected through bash on the target, not through sshd", res.ID))
+		}
 	}
 	if h.Diagnosis == nil {
 		if r.want == "" {

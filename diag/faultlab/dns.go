@@ -36,6 +36,20 @@ type DNSBehaviour struct {
 	// does not exist with this address instead of NXDOMAIN, as an
 	// internet provider's "search helper" does.
 	RewriteNXDomain string
+	// Wildcards answer every A query for a name under a domain (the key,
+	// lower case, no final dot) that the zone does not have with an
+	// address (the value), as a record *.domain does.
+	Wildcards map[string]string
+}
+
+// wildcard returns the address a wildcard record gives name.
+func (b DNSBehaviour) wildcard(name string) (string, bool) {
+	for domain, addr := range b.Wildcards {
+		if strings.HasSuffix(name, "."+domain) {
+			return addr, true
+		}
+	}
+	return "", false
 }
 
 // dnsServer is a home router's DNS server on UDP and TCP.
@@ -108,6 +122,9 @@ func (s *dnsServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		q := r.Question[0]
 		name := strings.ToLower(strings.TrimSuffix(q.Name, "."))
 		addr, ok := Zone[name]
+		if !ok {
+			addr, ok = b.wildcard(name)
+		}
 		switch {
 		case !ok && b.RewriteNXDomain != "" && q.Qtype == dns.TypeA:
 			m.Answer = append(m.Answer, &dns.A{

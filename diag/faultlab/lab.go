@@ -88,9 +88,12 @@ type Lab struct {
 	ssh          *sshSetup
 	sshd         *sshdProc
 	mounted      bool
-	proxy        string
+	proxyEnv     []string // NAME=value for user sessions: SetProxy, SetPAC
 	hostsDefault string
-	closers      []func()
+	// nsswitch is the user's nsswitch.conf as built: the machine's own,
+	// with a plain "hosts: files dns" line (SetNsswitchHosts changes it).
+	nsswitch string
+	closers  []func()
 }
 
 // Check says why a lab cannot be built on this machine, or returns nil. It
@@ -318,12 +321,14 @@ func (l *Lab) build() error {
 	if host != "" && host != "localhost" {
 		l.hostsDefault += "127.0.1.1\t" + host + "\n"
 	}
+	l.nsswitch = nsswitchWithHosts(readOr("/etc/nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\n"), "files dns")
 	// ip netns exec bind-mounts each file of /etc/netns/NAME over the same
 	// name in /etc, so these are what processes in the namespace read.
 	files := map[string]string{
 		filepath.Join("/etc/netns", l.User, "resolv.conf"):    "nameserver " + RouterAddr + "\n",
 		filepath.Join("/etc/netns", l.User, "hosts"):          l.hostsDefault,
 		filepath.Join("/etc/netns", l.User, "environment"):    "",
+		filepath.Join("/etc/netns", l.User, "nsswitch.conf"):  l.nsswitch,
 		filepath.Join("/etc/netns", l.Analyst, "resolv.conf"): "# nothing listens here: the analyst's namespace has only loopback\nnameserver 127.0.0.1\n",
 		filepath.Join("/etc/netns", l.Analyst, "hosts"):       l.hostsDefault,
 	}
@@ -427,8 +432,9 @@ func (l *Lab) Reset() error {
 	errs = append(errs, l.writeEtc("hosts", l.hostsDefault))
 	errs = append(errs, l.writeEtc("resolv.conf", "nameserver "+RouterAddr+"\n"))
 	errs = append(errs, l.writeEtc("environment", ""))
+	errs = append(errs, l.writeEtc("nsswitch.conf", l.nsswitch))
 	l.mu.Lock()
-	l.proxy = ""
+	l.proxyEnv = nil
 	l.mu.Unlock()
 	errs = append(errs, l.unmountHome())
 	return errors.Join(errs...)
@@ -466,6 +472,40 @@ func (l *Lab) SetNameservers(addrs ...string) error {
 	return l.writeEtc("resolv.conf", b.String())
 }
 
+// SetSearch gives the user's resolv.conf search domains and an ndots
+// option, with the router as its DNS server.
+func (l *Lab) SetSearch(ndots int, domains ...string) error {
+	return l.writeEtc("resolv.conf", fmt.Sprintf("nameserver %s\nsearch %s\noptions ndots:%d\n", RouterAddr, strings.Join(domains, " "), ndots))
+}
+
+// SetNsswitchHosts makes the hosts line of the user's nsswitch.conf list
+// these sources ("files", "files dns"...).
+func (l *Lab) SetNsswitchHosts(sources string) error {
+	return l.writeEtc("nsswitch.conf", nsswitchWithHosts(l.nsswitch, sources))
+}
+
+// nsswitchWithHosts returns conf with its hosts line (added when missing)
+// listing sources.
+func nsswitchWithHosts(conf, sources string) string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimRight(conf, "\n"), "\n") {
+		if db, _, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(db) == "hosts" {
+			continue
+		}
+		out = append(out, line)
+	}
+	return strings.Join(append(out, "hosts:          "+sources), "\n") + "\n"
+}
+
+// readOr returns the content of path, or def when it cannot be read.
+func readOr(path, def string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return def
+	}
+	return string(data)
+}
+
 // AddHosts appends lines to the user's /etc/hosts.
 func (l *Lab) AddHosts(lines string) error {
 	return l.writeEtc("hosts", l.hostsDefault+lines)
@@ -475,11 +515,21 @@ func (l *Lab) AddHosts(lines string) error {
 // for commands started with UserCommand, in the user's /etc/environment
 // and in SSH sessions started after it.
 func (l *Lab) SetProxy(url string) error {
+	return l.setProxyEnv(proxyEnv(url))
+}
+
+// SetPAC sets auto_proxy, the proxy auto-configuration script that
+// Chromium on Linux follows, to url, as SetProxy sets the proxy.
+func (l *Lab) SetPAC(url string) error {
+	return l.setProxyEnv([]string{"auto_proxy=" + url})
+}
+
+func (l *Lab) setProxyEnv(env []string) error {
 	l.mu.Lock()
-	l.proxy = url
+	l.proxyEnv = env
 	l.mu.Unlock()
 	var b strings.Builder
-	for _, kv := range proxyEnv(url) {
+	for _, kv := range env {
 		b.WriteString(kv + "\n")
 	}
 	return l.writeEtc("environment", b.String())
@@ -552,10 +602,10 @@ func baseEnv(home, caFile string) []string {
 
 // UserCommand returns a command that runs argv on the user's machine (ip
 // netns exec) with a clean environment: PATH, HOME=Home,
-// SSL_CERT_FILE=CAFile, and the proxy variables when SetProxy set some.
+// SSL_CERT_FILE=CAFile, and the proxy variables when SetProxy or SetPAC set some.
 func (l *Lab) UserCommand(ctx context.Context, argv ...string) *exec.Cmd {
 	l.mu.Lock()
-	env := append(baseEnv(l.Home, l.CAFile), proxyEnv(l.proxy)...)
+	env := append(baseEnv(l.Home, l.CAFile), l.proxyEnv...)
 	l.mu.Unlock()
 	return l.command(ctx, l.User, env, argv)
 }

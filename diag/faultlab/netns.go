@@ -42,13 +42,19 @@ func inNetns(ns string, fn func() error) error {
 
 // listenIn opens a TCP listener on addr inside ns.
 func listenIn(ns, addr string) (net.Listener, error) {
+	return listenNetIn(ns, "tcp4", addr)
+}
+
+// listenNetIn listens on network ("tcp4", or "tcp6", whose sockets Go
+// makes IPv6-only) and addr inside ns.
+func listenNetIn(ns, network, addr string) (net.Listener, error) {
 	var ln net.Listener
 	err := inNetns(ns, func() (err error) {
-		ln, err = net.Listen("tcp4", addr)
+		ln, err = net.Listen(network, addr)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("faultlab: listen on tcp %s in %s: %w", addr, ns, err)
+		return nil, fmt.Errorf("faultlab: listen on %s %s in %s: %w", network, addr, ns, err)
 	}
 	return ln, nil
 }

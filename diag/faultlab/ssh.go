@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -88,7 +89,9 @@ func (s *sshSetup) sshdConfig(home string, env []string) string {
 	return strings.Join([]string{
 		"# Written by faultlab for one test: the user's machine in the fault lab.",
 		"ListenAddress " + SSHDAddr,
-		"AddressFamily inet",
+		// any: it listens only on ListenAddress (IPv4), and forwards
+		// connections to IPv6 addresses as well (inet would refuse them).
+		"AddressFamily any",
 		"HostKey " + s.hostKey,
 		"PidFile " + filepath.Join(s.dir, "sshd.pid"),
 		"AuthorizedKeysFile " + s.authorized,
@@ -128,7 +131,7 @@ func SSHDAvailable() error {
 func (l *Lab) StartSSHD() error {
 	l.StopSSHD()
 	l.mu.Lock()
-	env := proxyEnv(l.proxy)
+	env := slices.Clone(l.proxyEnv)
 	l.mu.Unlock()
 	s := l.ssh
 	cfg := filepath.Join(s.dir, "sshd_config")

@@ -53,8 +53,19 @@ func startWeb(ns, dir string, now func() time.Time) (string, *webServer, error) 
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Date", now().UTC().Format(http.TimeFormat))
-		if r.URL.Path == "/generate_204" {
+		switch r.URL.Path {
+		case "/generate_204":
 			w.WriteHeader(http.StatusNoContent)
+			return
+		case "/proxy.pac":
+			// A proxy auto-configuration script that sends everything
+			// directly.
+			w.Header().Set("Content-Type", "application/x-ns-proxy-autoconfig")
+			fmt.Fprintln(w, `function FindProxyForURL(url, host) { return "DIRECT"; }`)
+			return
+		case "/wpad.dat":
+			// The script an old setting names, gone since.
+			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -70,7 +81,18 @@ func startWeb(ns, dir string, now func() time.Time) (string, *webServer, error) 
 		plain.Close()
 		return "", nil, err
 	}
-	for _, ln := range []net.Listener{plain, tls.NewListener(secure, &tls.Config{Certificates: []tls.Certificate{cert}})} {
+	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}}
+	listeners := []net.Listener{plain, tls.NewListener(secure, tlsConfig)}
+	// And on IPv6, for EnableIPv6 (WebAddr6): IPv6-only sockets beside the
+	// IPv4 ones. A kernel without IPv6 has none; the IPv6 scenarios then
+	// fail at EnableIPv6 and say why.
+	if plain6, err := listenNetIn(ns, "tcp6", "[::]:80"); err == nil {
+		listeners = append(listeners, plain6)
+		if secure6, err := listenNetIn(ns, "tcp6", "[::]:443"); err == nil {
+			listeners = append(listeners, tls.NewListener(secure6, tlsConfig))
+		}
+	}
+	for _, ln := range listeners {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 		ws.srvs = append(ws.srvs, srv)
 		ws.wg.Add(1)

@@ -123,6 +123,7 @@ func (c *IPv6) Run(parent context.Context, t diag.Target) diag.Result {
 				// forwards no IPv6 connection, which says nothing about
 				// the machine's IPv6: try from a shell there instead.
 				err = shellDial(ctx, t, v6[0], port)
+				diag.Note(ctx, "the SSH server forwards no IPv6 connections (AddressFamily inet); the IPv6 connection was made by bash on the target")
 			}
 			d.took = time.Since(start)
 			if err != nil {
