@@ -232,6 +232,16 @@ func (r *Report) checkStatuses() error {
 				return fmt.Errorf("result %d (%q) of host %q has no status", j+1, res.ID, h.Target)
 			}
 		}
+		for j, c := range h.Diagnosis {
+			if !c.Status.Valid() {
+				return fmt.Errorf("cause %d (%q) of host %q has no status", j+1, c.Check, h.Target)
+			}
+		}
+	}
+	for i, g := range r.Causes {
+		if !g.Status.Valid() {
+			return fmt.Errorf("cause group %d (%q) has no status", i+1, g.Check)
+		}
 	}
 	return nil
 }
