@@ -49,7 +49,7 @@ const resolvConfPath = "/etc/resolv.conf"
 type DNS struct {
 	Name       string        `yaml:"name" required:"true" doc:"the name to look up; for type PTR, an IP address (or its in-addr.arpa name)"`
 	Type       string        `yaml:"type" doc:"the record type: A, AAAA, CNAME, MX, TXT, NS, SRV or PTR (default A)"`
-	Server     string        `yaml:"server" doc:"a DNS server to ask directly, as host or host:port (port 53 by default); by default the target's own resolver is used, and an answer from its hosts file is reported with the line it came from, and compared with what its DNS servers say (a warning when they give other addresses: the entry may be stale)"`
+	Server     string        `yaml:"server" doc:"a DNS server to ask directly, as host or host:port (port 53 by default); by default the target's own resolver is used, and an answer from its hosts file is reported with the line it came from, and compared with what its DNS servers say (a warning when they give other addresses: the entry may be stale); a name the resolver does not find, or finds under a search domain, is compared with them too, and the result names nsswitch.conf, systemd-resolved or the search domain"`
 	Expect     []string      `yaml:"expect" doc:"values the answers must include, written as reported: 192.0.2.1, mail.example.com, \"10 mail.example.com\"..."`
 	ExpectMode string        `yaml:"expect_mode" doc:"how expect is compared: contains (every expected value is among the answers, the default), equals (the answers are exactly the expected ones) or any (at least one expected value is among the answers)"`
 	MaxLatency diag.Duration `yaml:"max_latency" doc:"warn when the answer takes longer than this"`
