@@ -489,7 +489,17 @@ type liveView struct {
 	n     int
 	// width is the terminal's width (a test hook; nil asks the terminal).
 	width func() int
+	// On a terminal, the last events and the round they are drawn with:
+	// an event is part of the view, so that the redraw in place still
+	// lands on the view rather than leaving a copy above the event.
+	events []string
+	last   *reports.Host
+	lastAt time.Time
+	now    func() time.Time // a test hook; nil is time.Now
 }
+
+// liveEvents is how many events the view keeps on screen.
+const liveEvents = 3
 
 // liveStrip is how many rounds the strip shows.
 const liveStrip = 30
@@ -528,6 +538,7 @@ func (v *liveView) round(at time.Time, h reports.Host) {
 		v.strip[liveKey(r)] = s
 	}
 	if v.tty {
+		v.last, v.lastAt = &h, at
 		v.redraw(at, h)
 		return
 	}
@@ -610,6 +621,9 @@ func (v *liveView) redraw(at time.Time, h reports.Host) {
 		}
 		line(out)
 	}
+	for _, e := range v.events {
+		line(fitRunes("  ! "+e, cols))
+	}
 	// Lines left over from a longer view are cleared.
 	for i := lines; i < v.drawn; i++ {
 		line("")
@@ -650,11 +664,19 @@ func padRunes(s string, n int) string {
 
 // event says something about the watch itself.
 func (v *liveView) event(format string, a ...any) {
-	if v.tty && v.drawn > 0 {
-		// Below the view; the next redraw starts under it.
-		v.drawn = 0
+	if !v.tty || v.last == nil {
+		v.io.warnf(format, a...)
+		return
 	}
-	v.io.warnf(format, a...)
+	now := time.Now
+	if v.now != nil {
+		now = v.now
+	}
+	v.events = append(v.events, now().Format("15:04:05")+" "+fmt.Sprintf(format, a...))
+	if len(v.events) > liveEvents {
+		v.events = v.events[len(v.events)-liveEvents:]
+	}
+	v.redraw(v.lastAt, *v.last)
 }
 
 func (v *liveView) close() {}

@@ -354,18 +354,29 @@ func TestWatchLiveView(t *testing.T) {
 	}{{60, `triage watch · round 5 at 14:02:14 · Ctrl-C to stop
   Router              ▁██▁▁ 0% loss
   DNS servers answer… ▁··▁▁
-  Website             ▄▄▄▄▄ answered in 2.5s – slower than…`},
+  Website             ▄▄▄▄▄ answered in 2.5s – slower than…
+  ! 14:02:20 lost laptop: EOF; trying again
+  ! 14:02:20 connected to laptop again`},
 		{40, `triage watch · round 5 at 14:02:14 · C…
   Router        ▁██▁▁ 0% loss
   DNS servers … ▁··▁▁
-  Website       ▄▄▄▄▄ answered in 2.5s…`}} {
+  Website       ▄▄▄▄▄ answered in 2.5s…
+  ! 14:02:20 lost laptop: EOF; trying …
+  ! 14:02:20 connected to laptop again`}} {
 		t.Run(strconv.Itoa(tc.width), func(t *testing.T) {
 			scr := &vscreen{width: tc.width}
 			io := &streams{Out: &bytes.Buffer{}, Err: scr, ErrIsTTY: true, NoColor: true}
 			v := newLiveView(io)
 			v.width = func() int { return tc.width }
+			v.now = func() time.Time { return at.Add(10 * time.Second) }
 			for i, st := range []diag.Status{diag.Pass, diag.Fail, diag.Fail, diag.Pass, diag.Pass} {
 				v.round(at.Add(time.Duration(i)*time.Second), round(st, st == diag.Fail))
+				// A connection lost and found again between rounds: the
+				// events join the view, which stays one copy.
+				if i == 3 {
+					v.event("lost %s: %v; trying again", "laptop", "EOF")
+					v.event("connected to %s again", "laptop")
+				}
 				if i == 1 {
 					mid := "  Router              ▁█ 100% loss the default gateway 198…"
 					if tc.width == 60 && !strings.Contains(scr.String(), mid) {
