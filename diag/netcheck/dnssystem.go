@@ -97,7 +97,7 @@ func (c *DNS) systemMissesDNS(ctx context.Context, t diag.Target, r diag.Result,
 		r.Hint = "systemd-resolved sends names to the DNS servers of the link whose domains match them (a VPN claims its company's domains this way): see resolvectl query " + name + " and resolvectl status, and whether the name belongs to a domain the VPN claims"
 	default:
 		r.Message = fmt.Sprintf("%s does not resolve through the system resolver, although %s: something between programs and that server answers for it", name, known)
-		r.Hint = "a local resolver (systemd-resolved, dnsmasq, a security product) or a VPN client's split DNS answers for this name before the DNS server is asked: see resolvectl query " + name + " (systemd), and whether the name belongs to a domain the VPN claims"
+		r.Hint = "a local resolver (systemd-resolved, dnsmasq, a security product) or a VPN client's split DNS answers for this name before the DNS server is asked: try with the VPN disconnected, and see which server the system sends the name to (resolvectl query " + name + " on Linux, scutil --dns on macOS, Get-DnsClientNrptPolicy on Windows)"
 	}
 	return r
 }
