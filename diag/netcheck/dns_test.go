@@ -110,29 +110,7 @@ func zoneHandler(t *testing.T) dns.HandlerFunc {
 // real server does, and returns its address.
 func startDNS(t *testing.T) string {
 	t.Helper()
-	h := zoneHandler(t)
-	for attempt := 0; attempt < 20; attempt++ {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := pc.LocalAddr().String()
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			pc.Close()
-			continue
-		}
-		for _, srv := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
-			started := make(chan struct{})
-			srv.NotifyStartedFunc = func() { close(started) }
-			go srv.ActivateAndServe()
-			<-started
-			t.Cleanup(func() { srv.Shutdown() })
-		}
-		return addr
-	}
-	t.Fatal("no loopback port free for both UDP and TCP")
-	return ""
+	return startDNSWith(t, zoneHandler(t))
 }
 
 // silentUDP returns the address of a UDP socket that reads queries and
