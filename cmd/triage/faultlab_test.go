@@ -44,6 +44,9 @@ type faultScenario struct {
 	// same internet, behind the same port 443): they may follow the cause
 	// in the diagnosis, never come before it.
 	alsoSelf, alsoConn []string
+	// explainsSelf and explainsConn are checks the fault breaks only
+	// through the cause: they must be reported blocked by it.
+	explainsSelf, explainsConn []string
 	// unsteady are checks whose verdict depends on which packets a lossy
 	// link happens to drop (a don't-fragment probe that meets the drop
 	// looks like a size that does not pass): their local and remote
@@ -105,6 +108,14 @@ var faultScenarios = []faultScenario{
 		l.SetClockOffset(3 * time.Hour)
 		return nil
 	}},
+	{name: "clock behind, certificate too new", self: "clock", conn: "clock",
+		explainsSelf: []string{"https", "org-website"}, explainsConn: []string{"https-public"}, fault: func(l *faultlab.Lab) error {
+			// The user's clock is three hours behind, and the sites renewed
+			// their certificates ten minutes ago: to this machine they are
+			// not yet valid, which is the clock's doing.
+			l.SetClockOffset(3 * time.Hour)
+			return l.ServeFreshCertificate()
+		}},
 	{name: "packet loss", self: "router", conn: "gateway", fault: func(l *faultlab.Lab) error {
 		// No netem in this kernel: the router drops three packets in five
 		// of what the user sends it. A counter, not numgen random, so that
@@ -135,7 +146,7 @@ var faultScenarios = []faultScenario{
 		l.SetDNS(faultlab.DNSBehaviour{RewriteNXDomain: "203.0.113.66"})
 		return nil
 	}},
-	{name: "captive portal", self: "captive-portal", conn: "captive-portal", fault: func(l *faultlab.Lab) error {
+	{name: "captive portal", self: "captive-portal", conn: "captive-portal", explainsSelf: []string{"https", "org-website"}, fault: func(l *faultlab.Lab) error {
 		// Guest Wi-Fi: web requests get a redirect to the login page,
 		// HTTPS meets the portal's certificate.
 		return l.SetCaptivePortal()
@@ -148,7 +159,7 @@ var faultScenarios = []faultScenario{
 	{name: "certificate expired", self: "https", conn: "https-public", alsoSelf: []string{"org-website"}, fault: func(l *faultlab.Lab) error {
 		return l.ServeExpiredCertificate()
 	}},
-	{name: "path MTU black hole", self: "path-mtu", conn: "path-mtu", fault: func(l *faultlab.Lab) error {
+	{name: "path MTU black hole", self: "path-mtu", conn: "path-mtu", explainsSelf: []string{"https", "org-website"}, fault: func(l *faultlab.Lab) error {
 		// A link beyond the router with a smaller MTU, and the ICMP
 		// "fragmentation needed" that would say so filtered: packets over
 		// 1280 bytes vanish, smaller ones pass.
@@ -168,18 +179,20 @@ var faultScenarios = []faultScenario{
 		}
 		return l.SetProxy(u)
 	}},
-	{name: "nsswitch leaves out DNS", self: "internet-names", conn: "dns-public", alsoSelf: []string{"org-names"}, fault: func(l *faultlab.Lab) error {
-		// A hardening script rewrote the hosts line of nsswitch.conf to
-		// "files": the DNS server answers, programs never ask it.
-		return l.SetNsswitchHosts("files")
-	}},
-	{name: "search domain shadows a name", self: "internet-names", conn: "dns-public", fault: func(l *faultlab.Lab) error {
-		// The company's search domain has a wildcard record, and ndots:2
-		// makes the resolver try example.com.corp.example before
-		// example.com: programs reach the intranet server instead.
-		l.SetDNS(faultlab.DNSBehaviour{Wildcards: map[string]string{"corp.example": faultlab.IntranetAddr}})
-		return l.SetSearch(2, "corp.example")
-	}},
+	{name: "nsswitch leaves out DNS", self: "internet-names", conn: "dns-public", alsoSelf: []string{"org-names"},
+		explainsSelf: []string{"internet", "https"}, explainsConn: []string{"internet", "https-public"}, fault: func(l *faultlab.Lab) error {
+			// A hardening script rewrote the hosts line of nsswitch.conf to
+			// "files": the DNS server answers, programs never ask it.
+			return l.SetNsswitchHosts("files")
+		}},
+	{name: "search domain shadows a name", self: "internet-names", conn: "dns-public",
+		explainsSelf: []string{"internet", "https"}, explainsConn: []string{"internet", "https-public"}, fault: func(l *faultlab.Lab) error {
+			// The company's search domain has a wildcard record, and ndots:2
+			// makes the resolver try example.com.corp.example before
+			// example.com: programs reach the intranet server instead.
+			l.SetDNS(faultlab.DNSBehaviour{Wildcards: map[string]string{"corp.example": faultlab.IntranetAddr}})
+			return l.SetSearch(2, "corp.example")
+		}},
 	{name: "PAC file missing", self: "proxy", conn: "proxy", fault: func(l *faultlab.Lab) error {
 		// The proxy auto-configuration script the settings name is gone
 		// from the server (404).
@@ -272,6 +285,7 @@ type flRun struct {
 	labSet   []string
 	want     string
 	also     []string // broken too by the fault: may follow want
+	explains []string // must be blocked by want
 	argv     []string
 	outDir   string // doctor: where it saves the reports
 	stdout   string
@@ -335,8 +349,8 @@ func TestFaultLab(t *testing.T) {
 				}
 			}
 			runs := []*flRun{
-				{label: "doctor", labSet: labSelfcheckChecks, want: sc.self, also: sc.alsoSelf, outDir: t.TempDir()},
-				{label: "connectivity", labSet: labConnectivityChecks, want: sc.conn, also: sc.alsoConn,
+				{label: "doctor", labSet: labSelfcheckChecks, want: sc.self, also: sc.alsoSelf, explains: sc.explainsSelf, outDir: t.TempDir()},
+				{label: "connectivity", labSet: labConnectivityChecks, want: sc.conn, also: sc.alsoConn, explains: sc.explainsConn,
 					argv: append([]string{"run", "connectivity", "-o", "json"}, labVars...)},
 			}
 			runs[0].argv = append([]string{"doctor", "--out", runs[0].outDir}, labVars...)
@@ -346,9 +360,9 @@ func TestFaultLab(t *testing.T) {
 				}
 				ssh := []string{"-H", "root@" + lab.RelayAddr, "--host-key-policy", "accept-new", "-F", lab.SSHConfig}
 				runs = append(runs,
-					&flRun{label: "remote selfcheck", remote: true, labSet: labSelfcheckChecks, want: sc.self, also: sc.alsoSelf,
+					&flRun{label: "remote selfcheck", remote: true, labSet: labSelfcheckChecks, want: sc.self, also: sc.alsoSelf, explains: sc.explainsSelf,
 						argv: slices.Concat([]string{"run", "selfcheck", "-o", "json"}, ssh, labVars)},
-					&flRun{label: "remote connectivity", remote: true, labSet: labConnectivityChecks, want: sc.conn, also: sc.alsoConn,
+					&flRun{label: "remote connectivity", remote: true, labSet: labConnectivityChecks, want: sc.conn, also: sc.alsoConn, explains: sc.explainsConn,
 						argv: slices.Concat([]string{"run", "connectivity", "-o", "json"}, ssh, labVars)})
 			}
 			// One after another, as a person would run them: two triage
@@ -498,6 +512,16 @@ func judgeRun(r *flRun) {
 	for _, c := range causes {
 		if c != r.want && !slices.Contains(r.also, c) {
 			r.problems = append(r.problems, fmt.Sprintf("%s is named as a cause; only %s should be", c, orNone(r.want)))
+		}
+	}
+	for _, id := range r.explains {
+		i := slices.IndexFunc(h.Results, func(res flResult) bool { return res.ID == id })
+		if i < 0 || h.Results[i].BlockedBy != r.want {
+			got := "absent"
+			if i >= 0 {
+				got = fmt.Sprintf("%s, blocked by %q", h.Results[i].Status, h.Results[i].BlockedBy)
+			}
+			r.problems = append(r.problems, fmt.Sprintf("%s is not put down to %s (%s)", id, r.want, got))
 		}
 	}
 	if len(r.problems) > 0 {

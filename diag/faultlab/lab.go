@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -83,6 +84,7 @@ type Lab struct {
 	// clockOffset is how far the lab's internet runs ahead of the
 	// machine's clock (SetClockOffset), for NTP and HTTP Date alike.
 	clockOffset  atomic.Int64
+	freshCert    atomic.Pointer[tls.Certificate] // ServeFreshCertificate's
 	web          *webServer
 	relay        *relay
 	ssh          *sshSetup
@@ -429,6 +431,7 @@ func (l *Lab) Reset() error {
 	errs = append(errs, l.resetIPv6())
 	l.ntp.setOffset(0)
 	l.clockOffset.Store(0)
+	l.freshCert.Store(nil)
 	errs = append(errs, l.writeEtc("hosts", l.hostsDefault))
 	errs = append(errs, l.writeEtc("resolv.conf", "nameserver "+RouterAddr+"\n"))
 	errs = append(errs, l.writeEtc("environment", ""))

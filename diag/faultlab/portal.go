@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -31,6 +32,7 @@ const (
 	PortalHTTPSPort  = 8443 // the portal's HTTPS: a certificate for PortalName from the lab's CA
 	InterceptorPort  = 8444 // HTTPS with a certificate for every name, from InterceptorCA
 	ExpiredHTTPSPort = 8445 // the lab's sites with a certificate that expired yesterday
+	FreshHTTPSPort   = 8446 // the lab's sites with a certificate issued minutes ago by the internet's clock
 	// PortalName and PortalURL are where the portal sends every request.
 	PortalName = "portal.lab"
 	PortalURL  = "http://portal.lab/login"
@@ -74,6 +76,14 @@ func (l *Lab) startDiverted() error {
 		}
 		http.Redirect(w, r, PortalURL, http.StatusFound)
 	})
+	// The fresh certificate is made when ServeFreshCertificate is
+	// called, from the internet's clock of that moment.
+	fresh := func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+		if c := l.freshCert.Load(); c != nil {
+			return c, nil
+		}
+		return nil, errors.New("faultlab: no fresh certificate: call ServeFreshCertificate")
+	}
 	servers := []struct {
 		port    int
 		handler http.Handler
@@ -83,6 +93,7 @@ func (l *Lab) startDiverted() error {
 		{PortalHTTPSPort, portal, &tls.Config{Certificates: []tls.Certificate{portalCert}}},
 		{InterceptorPort, site, &tls.Config{GetCertificate: interceptor.certificate}},
 		{ExpiredHTTPSPort, site, &tls.Config{Certificates: []tls.Certificate{expiredCert}}},
+		{FreshHTTPSPort, site, &tls.Config{GetCertificate: fresh}},
 	}
 	var srvs []*http.Server
 	var wg sync.WaitGroup
@@ -149,6 +160,22 @@ func (l *Lab) InterceptHTTPS() error {
 // ago. Reset removes it.
 func (l *Lab) ServeExpiredCertificate() error {
 	return l.divert(map[int]int{443: ExpiredHTTPSPort})
+}
+
+// ServeFreshCertificate has every HTTPS connection (port 443) meet the
+// lab's sites with a certificate, from the trusted CA, issued ten minutes
+// ago by the internet's clock (SetClockOffset): a user's clock that is
+// behind by more sees it as not yet valid, as a site that renewed its
+// certificate this morning looks to a laptop whose clock is a day behind.
+// Reset removes it.
+func (l *Lab) ServeFreshCertificate() error {
+	issued := time.Now().Add(time.Duration(l.clockOffset.Load())).Add(-10 * time.Minute)
+	c, err := issueCert(WebNames, issued, issued.AddDate(0, 3, 0), l.web.ca, l.web.caKey)
+	if err != nil {
+		return err
+	}
+	l.freshCert.Store(&c)
+	return l.divert(map[int]int{443: FreshHTTPSPort})
 }
 
 // interceptor makes a certificate for whatever name a client asks for,
