@@ -127,7 +127,11 @@ func (c *Proxy) Run(parent context.Context, t diag.Target) diag.Result {
 			return cancelled(parent)
 		}
 		r = proxyRefusals(r, t, "proxy settings: "+strings.Join(described, "; "), refusals)
-		if d := awaitDirect(direct); d.ok && !refusalsAuthOrPAC(refusals) {
+		d := awaitDirect(direct)
+		switch {
+		case d.ok && onlyPACFails(endpoints, refusals, failures):
+			r = pacFallsBack(r, t, d)
+		case d.ok && !refusalsAuthOrPAC(refusals):
 			r = directWorks(r, t, d)
 		}
 		return r
@@ -154,8 +158,40 @@ func (c *Proxy) Run(parent context.Context, t diag.Target) diag.Result {
 	r.Message = summary + "; not reachable: " + strings.Join(bad, "; ")
 	r.Hint = "a proxy is set that " + where(t) + " cannot reach, so web pages and updates fail: away from the office, connect the VPN or switch the proxy off (Windows: Settings > Network & internet > Proxy; macOS: System Settings > Network > Details > Proxies); in the office, ask the network team whether the proxy is down"
 	if d := awaitDirect(direct); d.ok {
+		if onlyPACFails(endpoints, nil, failures) {
+			return pacFallsBack(r, t, d)
+		}
 		r = directWorks(r, t, d)
 	}
+	return r
+}
+
+// onlyPACFails reports whether the auto-configuration script is all that
+// failed: no proxy set by address refused or could not be reached.
+func onlyPACFails(endpoints []proxyEndpoint, refusals []proxyRefusal, failures map[string]string) bool {
+	for _, f := range refusals {
+		if !f.e.pac {
+			return false
+		}
+	}
+	for _, e := range endpoints {
+		if _, failed := failures[e.addr]; failed && !e.pac {
+			return false
+		}
+	}
+	return true
+}
+
+// pacFallsBack softens an auto-configuration script that cannot be
+// fetched into a warning when direct connections work: browsers then go
+// directly, as Chromium and Firefox do, and the web works, though not the
+// way the settings say (and not where the network blocks direct
+// connections, as an office's may).
+func pacFallsBack(r diag.Result, t diag.Target, d directOutcome) diag.Result {
+	r = r.With("direct", "works")
+	r.Status = diag.Warn
+	r.Message = fmt.Sprintf("the proxy auto-configuration script cannot be fetched, so browsers go directly, and a direct connection to %s works here; %s", d.addr, r.Message)
+	r.Hint = "the proxy setting names a script that is gone or unreachable: nothing is broken on this network, but where direct connections are blocked (in the office) the web will fail. Correct or remove the script's address (Windows: Settings > Network & internet > Proxy; macOS: System Settings > Network > Details > Proxies), or tell the help desk the script's server is down"
 	return r
 }
 

@@ -51,7 +51,10 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func proxyRelayCheck(t *testing.T) *Proxy {
 	c := newKind[*Proxy](t, "proxy")
-	c.URL = "https://example.com/"
+	// The site, asked directly too, is a loopback port nothing listens
+	// on: direct connections are blocked, as on an office network, and
+	// nothing leaves the machine.
+	c.URL = "https://127.0.0.1:" + strconv.Itoa(closedPort(t)) + "/"
 	return c
 }
 
@@ -77,12 +80,14 @@ func TestProxyAsksForPassword(t *testing.T) {
 func TestProxyRefusesToRelay(t *testing.T) {
 	p := fakeProxy(t, 403)
 	set := diag.ProxySettings{Proxies: []diag.Proxy{{Scheme: "https", URL: p, Source: "HTTPS_PROXY"}}}
-	r := run(t, proxyRelayCheck(t), proxyMachine{plainTarget{diag.NewLocal()}, set})
-	expect(t, r, diag.Fail, "refuses to relay to example.com:443", "403")
+	c := proxyRelayCheck(t)
+	r := run(t, c, proxyMachine{plainTarget{diag.NewLocal()}, set})
+	expect(t, r, diag.Fail, "refuses to relay to "+strings.TrimSuffix(strings.TrimPrefix(c.URL, "https://"), "/"), "403")
 }
 
 // TestProxyPACMissing: an auto-configuration script that cannot be
-// fetched fails; one that is served passes.
+// fetched fails where direct connections are blocked, and is a warning
+// where they work; one that is served passes.
 func TestProxyPACMissing(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/proxy.pac" {
@@ -98,6 +103,23 @@ func TestProxyPACMissing(t *testing.T) {
 	set.AutoConfigURL = srv.URL + "/proxy.pac"
 	r = run(t, proxyRelayCheck(t), proxyMachine{plainTarget{diag.NewLocal()}, set})
 	expect(t, r, diag.Pass)
+
+	// A missing script where direct connections work: browsers go
+	// directly, and the web works; a warning, not a failure that would
+	// stop the web checks.
+	set.AutoConfigURL = srv.URL + "/wpad.dat"
+	c := proxyRelayCheck(t)
+	c.URL = srv.URL + "/"
+	r = run(t, c, proxyMachine{plainTarget{diag.NewLocal()}, set})
+	expect(t, r, diag.Warn, "the proxy auto-configuration script cannot be fetched, so browsers go directly, and a direct connection to "+srv.Listener.Addr().String()+" works here", "404")
+	if r.Observed["direct"] != "works" {
+		t.Errorf("observed direct = %v, want works", r.Observed["direct"])
+	}
+
+	// The same with the script's server down.
+	set.AutoConfigURL = "http://127.0.0.1:" + strconv.Itoa(closedPort(t)) + "/wpad.dat"
+	r = run(t, c, proxyMachine{plainTarget{diag.NewLocal()}, set})
+	expect(t, r, diag.Warn, "cannot be fetched, so browsers go directly")
 }
 
 // TestProxyAgainstDirect: the check's URL is asked directly too. A proxy
