@@ -29,7 +29,8 @@ import (
 //
 // Runs only as root with ip and nft where namespaces can be made;
 // TRIAGE_REQUIRE_NETNS=1 turns the skip into a failure.
-// TRIAGE_FAULTLAB_SCORECARD=FILE also writes the scorecard (Markdown) there.
+// TRIAGE_FAULTLAB_SCORECARD=FILE also writes the scorecard (Markdown) there;
+// TRIAGE_FAULTLAB_SHOW=1 logs what doctor printed in each scenario.
 
 // faultScenario is one row: a fault and the cause triage must find.
 type faultScenario struct {
@@ -375,6 +376,10 @@ func TestFaultLab(t *testing.T) {
 			for _, r := range runs {
 				judgeRun(r)
 				t.Logf("%s: %s (exit %d, %.1fs)", r.label, r.summary(), r.code, r.seconds)
+				if os.Getenv("TRIAGE_FAULTLAB_SHOW") == "1" && r.outDir != "" {
+					// What the person at the keyboard reads.
+					t.Logf("%s", r.transcript())
+				}
 				if len(r.problems) > 0 {
 					t.Errorf("%s: %s\n%s", r.label, strings.Join(r.problems, "\n"), r.transcript())
 					if r.remote && (r.host == nil || r.host.Error != "") {
