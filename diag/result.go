@@ -21,6 +21,11 @@ type Result struct {
 	Observed map[string]any
 	// Hint says what to try next; empty on pass.
 	Hint string
+	// CheckHint is the kind's own hint when the playbook's hint took its
+	// place: the playbook speaks to its reader (an end user, in doctor),
+	// the kind to whoever fixes the cause ("add dns to the hosts line of
+	// /etc/nsswitch.conf"), and the report keeps both.
+	CheckHint string
 	// Evidence is raw output that supports the verdict, capped in size.
 	Evidence string
 	// Files are what a check collected for a support bundle (a log's tail,

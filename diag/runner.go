@@ -335,6 +335,9 @@ func (r *Runner) finish(c Check, res Result, d time.Duration) Result {
 		}
 	case Warn, Fail:
 		if c.Hint != "" {
+			if res.Hint != "" && res.Hint != c.Hint {
+				res.CheckHint = res.Hint
+			}
 			res.Hint = c.Hint
 		}
 	}

@@ -196,6 +196,31 @@ func TestRunnerOwnErrorIsKept(t *testing.T) {
 	}
 }
 
+// TestRunnerKeepsTheKindsHint: the playbook's hint replaces the kind's on
+// a warning or failure, and the kind's is kept beside it as CheckHint,
+// for whoever fixes the cause; nothing is kept when they agree, when the
+// kind said nothing, or on a pass.
+func TestRunnerKeepsTheKindsHint(t *testing.T) {
+	for _, tc := range []struct {
+		name                  string
+		result                diag.Result
+		playbookHint          string
+		wantHint, wantKindOwn string
+	}{
+		{"replaced", diag.Resultf(diag.Fail, "broken").WithHint("add dns to nsswitch.conf"), "tell the help desk", "tell the help desk", "add dns to nsswitch.conf"},
+		{"warning", diag.Resultf(diag.Warn, "slow").WithHint("look at the server"), "restart the router", "restart the router", "look at the server"},
+		{"the same words", diag.Resultf(diag.Fail, "broken").WithHint("tell the help desk"), "tell the help desk", "tell the help desk", ""},
+		{"no kind hint", diag.Resultf(diag.Fail, "broken"), "tell the help desk", "tell the help desk", ""},
+		{"no playbook hint", diag.Resultf(diag.Fail, "broken").WithHint("add dns"), "", "add dns", ""},
+		{"pass", diag.Resultf(diag.Pass, "fine").WithHint("nothing"), "tell the help desk", "", ""},
+	} {
+		res := (&diag.Runner{}).Run(context.Background(), diag.NewLocal(), []diag.Check{{ID: "a", Hint: tc.playbookHint, Checker: returns(tc.result)}})[0]
+		if res.Hint != tc.wantHint || res.CheckHint != tc.wantKindOwn {
+			t.Errorf("%s: hint %q, check hint %q; want %q, %q", tc.name, res.Hint, res.CheckHint, tc.wantHint, tc.wantKindOwn)
+		}
+	}
+}
+
 func TestRunnerCancel(t *testing.T) {
 	for _, kind := range []string{"waits for its context", "ignores its context"} {
 		t.Run(kind, func(t *testing.T) {

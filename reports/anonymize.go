@@ -359,7 +359,7 @@ func mapTexts(r *Report, fn func(string) string) {
 			res := &h.Results[i]
 			res.Title = fn(res.Title)
 			res.Message = fn(res.Message)
-			res.Hint = fn(res.Hint)
+			res.Hint, res.CheckHint = fn(res.Hint), fn(res.CheckHint)
 			res.Evidence = fn(res.Evidence)
 			res.Observed = mapObserved(res.Observed, fn)
 			for fi := range res.Files {

@@ -33,6 +33,9 @@ type Cause struct {
 	// it blocked and those below it in the chain that found problems.
 	Explains []string `json:"explains,omitempty"`
 	Hint     string   `json:"hint,omitempty"`
+	// CheckHint is the root check's own advice where the playbook's hint
+	// took its place (see Result.CheckHint).
+	CheckHint string `json:"check_hint,omitempty"`
 }
 
 // CauseGroup is one cause shared by several hosts of a run: what a sweep's
@@ -106,12 +109,13 @@ func diagnoseHost(h *Host) []Cause {
 			continue
 		}
 		roots[i] = &Cause{
-			Check:    res.ID,
-			Title:    res.Title,
-			Playbook: res.Playbook,
-			Status:   res.Status,
-			Summary:  causeSummary(res),
-			Hint:     res.Hint,
+			Check:     res.ID,
+			Title:     res.Title,
+			Playbook:  res.Playbook,
+			Status:    res.Status,
+			Summary:   causeSummary(res),
+			Hint:      res.Hint,
+			CheckHint: res.CheckHint,
 		}
 		order = append(order, i)
 	}

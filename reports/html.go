@@ -54,9 +54,9 @@ type htmlPage struct {
 
 // htmlCause is one line of the diagnosis box.
 type htmlCause struct {
-	Status         diag.Status
-	Lead, Text     string
-	Explains, Hint string
+	Status                    diag.Status
+	Lead, Text                string
+	Explains, Hint, CheckHint string
 }
 
 type htmlMatrix struct {
@@ -90,13 +90,13 @@ type htmlHost struct {
 }
 
 type htmlRow struct {
-	Anchor                                   string
-	Status                                   diag.Status
-	Problem                                  bool
-	Title, ID, Kind, Playbook, Message, Hint string
-	Evidence, Duration                       string
-	Observed                                 [][2]string
-	Blocked                                  bool
+	Anchor                                              string
+	Status                                              diag.Status
+	Problem                                             bool
+	Title, ID, Kind, Playbook, Message, Hint, CheckHint string
+	Evidence, Duration                                  string
+	Observed                                            [][2]string
+	Blocked                                             bool
 }
 
 // htmlTmpl is parsed on first use: parsing it at start-up cost every run,
@@ -134,7 +134,8 @@ var htmlTmpl = sync.OnceValue(func() *template.Template {
 {{- range .}}
 <li><span class="badge st-{{.Status}}">{{badge .Status}}</span> {{if .Lead}}<b>{{.Lead}}</b> {{end}}{{.Text}}
 {{- if .Explains}}<div class="explains"><b>This explains:</b> {{.Explains}}</div>{{end}}
-{{- if .Hint}}<p class="hint"><b>Try:</b> {{.Hint}}</p>{{end}}</li>
+{{- if .Hint}}<p class="hint"><b>Try:</b> {{.Hint}}</p>{{end}}
+{{- if .CheckHint}}<p class="hint detail"><b>Detail:</b> {{.CheckHint}}</p>{{end}}</li>
 {{- end}}
 </ol>
 </section>
@@ -182,6 +183,7 @@ var htmlTmpl = sync.OnceValue(func() *template.Template {
 <td><div class="title">{{.Title}}</div><div class="id"><code>{{.ID}}</code> · {{.Kind}}{{if .Playbook}} · {{.Playbook}}{{end}}</div></td>
 <td><div class="message">{{.Message}}</div>
 {{- if .Hint}}<p class="hint"><b>Hint:</b> {{.Hint}}</p>{{end}}
+{{- if .CheckHint}}<p class="hint detail"><b>Detail:</b> {{.CheckHint}}</p>{{end}}
 {{- if .Observed}}<dl class="observed">{{range .Observed}}<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>{{end}}</dl>{{end}}
 {{- if .Evidence}}<details{{if .Problem}} open{{end}}><summary>Evidence</summary><pre>{{.Evidence}}</pre></details>{{end}}</td>
 <td class="num">{{.Duration}}</td>
@@ -323,18 +325,18 @@ func htmlPageOf(r *Report, opts Options) htmlPage {
 			}
 			row := htmlRow{
 				Anchor: fmt.Sprintf("host-%d-check-%d", hi+1, ri+1), Status: res.Status, Problem: isProblem(res.Status),
-				Title: res.Title, ID: res.ID, Kind: res.Kind, Message: res.Message, Hint: res.Hint,
+				Title: res.Title, ID: res.ID, Kind: res.Kind, Message: res.Message, Hint: res.Hint, CheckHint: res.CheckHint,
 				Evidence: res.Evidence, Duration: formatMS(res.DurationMS), Observed: observedPairs(res.Observed),
 				Blocked: res.BlockedBy != "",
 			}
 			if row.Blocked {
-				row.Hint = ""
+				row.Hint, row.CheckHint = "", ""
 			}
 			if len(r.Playbooks) > 1 {
 				row.Playbook = playbookOf(r, res)
 			}
 			if row.Status == diag.Pass {
-				row.Hint = ""
+				row.Hint, row.CheckHint = "", ""
 			}
 			hh.Problem = hh.Problem || row.Problem
 			if row.Blocked {
@@ -365,7 +367,7 @@ func htmlCausesOf(r *Report) []htmlCause {
 		h := r.Hosts[0]
 		for _, c := range h.Diagnosis {
 			out = append(out, htmlCause{Status: c.Status, Lead: c.Title, Text: strings.TrimPrefix(c.Summary, c.Title+" - "),
-				Explains: explainsPhrase(h, c), Hint: c.Hint})
+				Explains: explainsPhrase(h, c), Hint: c.Hint, CheckHint: c.CheckHint})
 		}
 		return out
 	}

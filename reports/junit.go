@@ -194,6 +194,9 @@ func junitDetail(res Result) string {
 	if res.Hint != "" {
 		b.WriteString("hint: " + res.Hint + "\n")
 	}
+	if res.CheckHint != "" {
+		b.WriteString("detail: " + res.CheckHint + "\n")
+	}
 	for _, p := range observedPairs(res.Observed) {
 		b.WriteString(p[0] + ": " + p[1] + "\n")
 	}

@@ -107,6 +107,9 @@ func (m *mdWriter) diagnosis(r *Report, sweep bool) {
 		if c.Hint != "" {
 			m.printf("   - Try: %s\n", mdText(oneLine(c.Hint)))
 		}
+		if c.CheckHint != "" {
+			m.printf("   - Detail: %s\n", mdText(oneLine(c.CheckHint)))
+		}
 	}
 }
 
@@ -170,6 +173,9 @@ func (m *mdWriter) problem(level string, r *Report, res Result) {
 	m.printf("): %s\n", mdText(oneLine(res.Message)))
 	if res.Hint != "" {
 		m.printf("\n> **Hint:** %s\n", mdText(oneLine(res.Hint)))
+		if res.CheckHint != "" {
+			m.printf(">\n> **Detail:** %s\n", mdText(oneLine(res.CheckHint)))
+		}
 	}
 	if pairs := observedPairs(res.Observed); len(pairs) > 0 {
 		var parts []string

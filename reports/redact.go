@@ -211,7 +211,7 @@ func (rd *Redactor) Redact(r *Report) {
 			res := &h.Results[i]
 			res.Title = clean(res.Title)
 			res.Message = clean(res.Message)
-			res.Hint = clean(res.Hint)
+			res.Hint, res.CheckHint = clean(res.Hint), clean(res.CheckHint)
 			res.Evidence = clean(res.Evidence)
 			res.Observed = redactObserved(res.Observed, clean, counts)
 			for fi := range res.Files {

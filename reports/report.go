@@ -75,17 +75,20 @@ type Host struct {
 
 // Result is one check's verdict, as reported.
 type Result struct {
-	ID         string         `json:"id"`
-	Kind       string         `json:"kind"`
-	Title      string         `json:"title"`
-	Playbook   string         `json:"playbook,omitempty"`
-	Severity   diag.Severity  `json:"severity,omitempty"`
-	Status     diag.Status    `json:"status"`
-	Message    string         `json:"message"`
-	Observed   map[string]any `json:"observed,omitempty"`
-	Hint       string         `json:"hint,omitempty"`
-	Evidence   string         `json:"evidence,omitempty"`
-	DurationMS float64        `json:"duration_ms"`
+	ID       string         `json:"id"`
+	Kind     string         `json:"kind"`
+	Title    string         `json:"title"`
+	Playbook string         `json:"playbook,omitempty"`
+	Severity diag.Severity  `json:"severity,omitempty"`
+	Status   diag.Status    `json:"status"`
+	Message  string         `json:"message"`
+	Observed map[string]any `json:"observed,omitempty"`
+	Hint     string         `json:"hint,omitempty"`
+	// CheckHint is the check kind's own advice when the playbook's hint
+	// took its place: the technical step for whoever fixes the cause.
+	CheckHint  string  `json:"check_hint,omitempty"`
+	Evidence   string  `json:"evidence,omitempty"`
+	DurationMS float64 `json:"duration_ms"`
 	// Needs are the ids of the checks (of the same playbook) this one
 	// depends on.
 	Needs []string `json:"needs,omitempty"`
@@ -130,6 +133,7 @@ func FromDiag(r diag.Result, playbook string) Result {
 		Message:       r.Message,
 		Observed:      r.Observed,
 		Hint:          r.Hint,
+		CheckHint:     r.CheckHint,
 		Evidence:      r.Evidence,
 		Files:         r.Files,
 		DurationMS:    math.Round(float64(r.Duration.Microseconds())/100) / 10,

@@ -101,6 +101,9 @@ func (t *textWriter) diagnosis(r *Report) {
 		if top.Hint != "" {
 			t.printf("  %s %s\n", t.paint(ansiDim, "try:"), oneLine(top.Hint))
 		}
+		if top.CheckHint != "" {
+			t.printf("  %s %s\n", t.paint(ansiDim, "detail:"), oneLine(top.CheckHint))
+		}
 		for _, c := range h.Diagnosis[1:] {
 			st := textStyle[c.Status]
 			t.printf("%s %s %s\n", t.paint(ansiBold, "Also:"), t.paint(st.color, st.symbol), oneLine(c.Summary))
@@ -152,6 +155,11 @@ func (t *textWriter) host(h Host, width int, opts Options) {
 		// diagnosis above already names.
 		if res.Hint != "" && res.Status != diag.Pass && res.BlockedBy == "" {
 			t.printf("  %s  %s %s\n", strings.Repeat(" ", t.label+2), t.paint(ansiDim, "hint:"), oneLine(res.Hint))
+			// The kind's own advice, which the playbook's hint replaced:
+			// with -v, as the diagnosis above already gives the cause's.
+			if res.CheckHint != "" && opts.Verbose {
+				t.printf("  %s  %s %s\n", strings.Repeat(" ", t.label+2), t.paint(ansiDim, "detail:"), oneLine(res.CheckHint))
+			}
 		}
 	}
 	if n := hiddenCount(h, opts); n > 0 {
