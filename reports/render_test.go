@@ -35,7 +35,7 @@ func singleHost() *Report {
 				{ID: "vpn-port", Kind: "tcp", Title: "VPN port reachable", Status: diag.Fail, Severity: diag.Critical,
 					Message: "connection refused by 10.0.0.1:443", Hint: "Nothing listens on the VPN port: the VPN service may be down.",
 					CheckHint: "the host answers but nothing listens on port 443: start the service, or check the port (ss -ltnp on the server)",
-					Observed: map[string]any{"address": "10.0.0.1:443", "connected": false}, DurationMS: 3.2},
+					Observed:  map[string]any{"address": "10.0.0.1:443", "connected": false}, DurationMS: 3.2},
 				{ID: "vpn-login", Kind: "http", Title: "VPN login page answers", Status: diag.Skip, Severity: diag.Critical,
 					Needs: []string{"vpn-port"}, BlockedBy: "vpn-port",
 					Message: "not checked: VPN port reachable failed", Hint: "fix the problem found by VPN port reachable first; this check depends on it"},
