@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -476,13 +477,22 @@ func TestHTTPLatencyLeavesOutNameLookup(t *testing.T) {
 		}
 	}
 
+	// The lookup's time is in the message as measured, which a loaded
+	// machine stretches: its form is checked here, its size in dns_ms.
+	said := regexp.MustCompile(`\(after a [0-9.]+(ms|s) name lookup\)`)
 	r := run(t, check(at("www.test.", "/ok")), target)
-	expect(t, r, diag.Pass, "answered 200 OK in ", "(after a 60", "ms name lookup)")
+	expect(t, r, diag.Pass, "answered 200 OK in ")
+	if !said.MatchString(r.Message) {
+		t.Errorf("message %q does not give the name lookup's time", r.Message)
+	}
 	lookup(r, delay)
 
 	// Redirects included: two names, two lookups, both left out.
 	r = run(t, check(at("www.test.", "/elsewhere")), target)
-	expect(t, r, diag.Pass, "after 1 redirect", "(after a 1.2s name lookup)")
+	expect(t, r, diag.Pass, "after 1 redirect")
+	if !said.MatchString(r.Message) {
+		t.Errorf("message %q does not give the name lookups' time", r.Message)
+	}
 	lookup(r, 2*delay)
 
 	// A slow server is still slow.
