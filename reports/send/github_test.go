@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,21 +104,13 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestSendGitHub(t *testing.T) {
 	token := "github_pat_" + planted
 	f := newFakeGitHub(token)
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	d := &Destination{Name: "gh", Type: "github", URL: srv.URL, Project: "octocat/Hello-World", Credential: Credential{"env:GH"},
+	d := &Destination{Name: "gh", Type: "github", Project: "octocat/Hello-World", Credential: Credential{"env:GH"},
 		Getenv: func(string) string { return token }}
-	s, err := New(d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := serve(t, f, d)
 	ctx := context.Background()
 
 	m := composed(t, "")
-	rc, err := Deliver(ctx, d, s, m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := deliver(t, d, s, m)
 	if rc.Ticket != "#1348" || !rc.Created || rc.URL != "https://github.com/octocat/Hello-World/issues/1348" {
 		t.Errorf("receipt %+v", rc)
 	}
@@ -162,7 +153,7 @@ func TestSendGitHub(t *testing.T) {
 	}
 
 	// An issue that does not exist, or a repository the token may not see.
-	_, err = Deliver(ctx, d, s, composed(t, "9999"))
+	_, err := Deliver(ctx, d, s, composed(t, "9999"))
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "#9999 of octocat/Hello-World") {
 		t.Errorf("missing issue: %v", err)
 	}

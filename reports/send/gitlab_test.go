@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -140,21 +139,13 @@ func (f *fakeGitLab) checkLinked(t *testing.T, text string, m Message) {
 func TestSendGitLab(t *testing.T) {
 	token := "glpat-" + planted
 	f := newFakeGitLab(token)
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	d := &Destination{Name: "gl", Type: "gitlab", URL: srv.URL, Project: "group/app", Credential: Credential{"env:GL"},
+	d := &Destination{Name: "gl", Type: "gitlab", Project: "group/app", Credential: Credential{"env:GL"},
 		Getenv: func(string) string { return token }}
-	s, err := New(d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, srv := serve(t, f, d)
 	ctx := context.Background()
 
 	m := composed(t, "")
-	rc, err := Deliver(ctx, d, s, m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := deliver(t, d, s, m)
 	if rc.Ticket != "#43" || !rc.Created || rc.URL != "https://gitlab.example.com/group/app/-/issues/43" {
 		t.Errorf("receipt %+v", rc)
 	}
@@ -165,10 +156,7 @@ func TestSendGitLab(t *testing.T) {
 
 	f.calls = nil
 	c := composed(t, "#42")
-	rc, err = Deliver(ctx, d, s, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc = deliver(t, d, s, c)
 	if rc.Ticket != "#42" || rc.Created || rc.URL != "https://gitlab.example.com/group/app/-/issues/42#note_302" {
 		t.Errorf("note receipt %+v", rc)
 	}

@@ -2,6 +2,9 @@ package send
 
 import (
 	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -63,3 +66,27 @@ func composed(t testing.TB, ticket string) Message {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+// serve starts a vendor's fake on loopback for the test, points d at it
+// and returns the sender New makes for d.
+func serve(t *testing.T, h http.Handler, d *Destination) (Sender, *httptest.Server) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	d.URL = srv.URL
+	s, err := New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, srv
+}
+
+// deliver sends m and fails the test if that fails.
+func deliver(t *testing.T, d *Destination, s Sender, m Message) Receipt {
+	t.Helper()
+	rc, err := Deliver(context.Background(), d, s, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc
+}

@@ -134,22 +134,14 @@ func (f *fakeServiceNow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestSendServiceNow(t *testing.T) {
 	pass := "pw-" + planted
 	f := newFakeServiceNow("triage.integration", pass, "")
-	srv := httptest.NewServer(f)
-	defer srv.Close()
 	env := map[string]string{"SN": "triage.integration:" + pass}
-	d := &Destination{Name: "sn", Type: "servicenow", URL: srv.URL, Credential: Credential{"env:SN"}, Getenv: func(k string) string { return env[k] }}
-	s, err := New(d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := &Destination{Name: "sn", Type: "servicenow", Credential: Credential{"env:SN"}, Getenv: func(k string) string { return env[k] }}
+	s, srv := serve(t, f, d)
 	ctx := context.Background()
 
 	// A new incident: the headline as short_description, the files attached to it.
 	m := composed(t, "")
-	rc, err := Deliver(ctx, d, s, m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := deliver(t, d, s, m)
 	if rc.Ticket != "INC0010002" || !rc.Created || rc.URL != srv.URL+"/incident.do?sys_id="+snNew {
 		t.Errorf("receipt %+v", rc)
 	}
@@ -188,7 +180,7 @@ func TestSendServiceNow(t *testing.T) {
 	// A number or sys_id that does not exist: not found, nothing attached.
 	for _, ticket := range []string{"INC0099999", "0123456789abcdef0123456789abcdef", "INC1^ORnumber!=x"} {
 		f.calls = nil
-		_, err = Deliver(ctx, d, s, composed(t, ticket))
+		_, err := Deliver(ctx, d, s, composed(t, ticket))
 		if !errors.Is(err, ErrNotFound) || (!strings.Contains(err.Error(), ticket) && !strings.Contains(err.Error(), strings.ToUpper(ticket))) {
 			t.Errorf("%s: %v", ticket, err)
 		}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -147,21 +146,13 @@ func (f *fakeZendesk) checkUploads(t *testing.T, c zdComment, m Message) {
 func TestSendZendesk(t *testing.T) {
 	token := "zd-" + planted
 	f := newFakeZendesk("agent@example.com/token", token)
-	srv := httptest.NewServer(f)
-	defer srv.Close()
 	env := map[string]string{"ZD": "agent@example.com/token:" + token}
-	d := &Destination{Name: "zd", Type: "zendesk", URL: srv.URL, Credential: Credential{"env:ZD"}, Getenv: func(k string) string { return env[k] }}
-	s, err := New(d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := &Destination{Name: "zd", Type: "zendesk", Credential: Credential{"env:ZD"}, Getenv: func(k string) string { return env[k] }}
+	s, srv := serve(t, f, d)
 	ctx := context.Background()
 
 	m := composed(t, "")
-	rc, err := Deliver(ctx, d, s, m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := deliver(t, d, s, m)
 	if rc.Ticket != "35437" || !rc.Created || rc.URL != srv.URL+"/agent/tickets/35437" {
 		t.Errorf("receipt %+v", rc)
 	}
@@ -172,10 +163,7 @@ func TestSendZendesk(t *testing.T) {
 
 	f.calls = nil
 	c := composed(t, "#35436")
-	rc, err = Deliver(ctx, d, s, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc = deliver(t, d, s, c)
 	if rc.Ticket != "35436" || rc.Created || rc.URL != srv.URL+"/agent/tickets/35436" {
 		t.Errorf("comment receipt %+v", rc)
 	}
