@@ -188,25 +188,7 @@ type interceptor struct {
 }
 
 func newInterceptor() (*interceptor, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(100),
-		Subject:               pkix.Name{CommonName: InterceptorCA, Organization: []string{"Acme Security"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(2, 0, 0),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	ca, err := x509.ParseCertificate(der)
+	ca, key, err := newCA(pkix.Name{CommonName: InterceptorCA, Organization: []string{"Acme Security"}}, 100)
 	if err != nil {
 		return nil, err
 	}

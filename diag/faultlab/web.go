@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 )
@@ -118,49 +119,43 @@ func (ws *webServer) close() {
 // makeCerts returns a server certificate for WebNames and the lab's
 // addresses, and the PEM of the CA that signed it.
 func makeCerts() (tls.Certificate, []byte, *x509.Certificate, *ecdsa.PrivateKey, error) {
-	fail := func(err error) (tls.Certificate, []byte, *x509.Certificate, *ecdsa.PrivateKey, error) {
+	ca, caKey, err := newCA(pkix.Name{CommonName: "triage fault lab test CA"}, 1)
+	if err != nil {
 		return tls.Certificate{}, nil, nil, nil, err
 	}
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	now := time.Now()
+	cert, err := issueCert(append(slices.Clone(WebNames), WebAddr, IntranetAddr), now.Add(-time.Hour), now.AddDate(1, 0, 0), ca, caKey)
 	if err != nil {
-		return fail(err)
+		return tls.Certificate{}, nil, nil, nil, err
+	}
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw})
+	return cert, caPEM, ca, caKey, nil
+}
+
+// newCA makes a self-signed certificate authority valid from an hour ago
+// for two years: the lab's own, and the interceptor's.
+func newCA(subject pkix.Name, serial int64) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
 	}
 	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "triage fault lab test CA"},
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(serial),
+		Subject:               subject,
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.AddDate(2, 0, 0),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return fail(err)
+		return nil, nil, err
 	}
-	ca, err := x509.ParseCertificate(caDER)
+	ca, err := x509.ParseCertificate(der)
 	if err != nil {
-		return fail(err)
+		return nil, nil, err
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return fail(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: WebNames[0]},
-		DNSNames:     WebNames,
-		IPAddresses:  []net.IP{net.ParseIP(WebAddr), net.ParseIP(IntranetAddr)},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.AddDate(1, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return fail(err)
-	}
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, caPEM, ca, caKey, nil
+	return ca, key, nil
 }
